@@ -1,0 +1,42 @@
+# The two commands: `make run` (the whole system, embedded default) and `make test`.
+# Both create the virtualenv from the requirements files when it is missing or stale.
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+# The suite runs against the real PostgreSQL and Redis (started by scripts/ensure-services.sh).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sii_tasks
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: test lint format install bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+test: $(BIN)/.installed
+	scripts/ensure-services.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Fan-out and upsert benchmark against PostgreSQL, Redis and a real worker (figures, no asserts).
+bench: $(BIN)/.installed
+	scripts/ensure-services.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m benchmarks.fanout
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

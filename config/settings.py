@@ -1,0 +1,233 @@
+"""Django settings for sii-tasks, read from the environment with safe local defaults.
+
+Every variable is listed in README.md ("Configuration"). A bad value stops start-up with
+an ImproperlyConfigured error that names the variable.
+"""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_choice, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+
+# General
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#debug
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
+SECRET_KEY = env_secret(
+    "DJANGO_SECRET_KEY",
+    fallback_file=VAR_DIR / "secret_key",
+    generate=lambda: secrets.token_urlsafe(50),
+)
+# https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# https://docs.djangoproject.com/en/5.2/topics/i18n/
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "America/Santiago"  # the SII's official time zone; periods are Chilean months
+USE_I18N = True
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Apps
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#installed-apps
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_celery_results",
+    "django_celery_beat",
+    "tasks_api",
+    "sii",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Database
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#databases
+# https://github.com/jazzband/dj-database-url
+# Default: an SQLite file under var/, so nothing needs installing to try the project.
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            # Persistent connections in web and worker processes (the worker's Django
+            # fixup closes them between tasks only when they outlive this age).
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # Web, worker and beat share the file: wait for locks instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL;"
+
+# Authentication
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#auth-password-validators
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Celery
+# ------------------------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+# Broker: Redis (or any kombu URL) in deployments; kombu's file-system transport locally.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL", "filesystem://"))
+_BROKER_DIR = VAR_DIR / "broker"
+SII_SYNC_SOFT_TIME_LIMIT = env_int("SII_SYNC_SOFT_TIME_LIMIT", 600, minimum=1)
+SII_SYNC_TIME_LIMIT = env_int("SII_SYNC_TIME_LIMIT", 660, minimum=1)
+if SII_SYNC_TIME_LIMIT <= SII_SYNC_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("SII_SYNC_TIME_LIMIT must be greater than SII_SYNC_SOFT_TIME_LIMIT.")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A message not acked within this time is redelivered: keep it longer than the longest
+    # hard time limit, or a slow task would run twice.
+    # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
+    "visibility_timeout": SII_SYNC_TIME_LIMIT * 2 + 600,
+    # Socket timeouts so that a publish to a dead or mute broker fails instead of hanging.
+    "socket_timeout": 5,
+    "socket_connect_timeout": 2,
+}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        {
+            "data_folder_in": str(_BROKER_DIR / "out"),
+            "data_folder_out": str(_BROKER_DIR / "out"),
+            "processed_folder": str(_BROKER_DIR / "processed"),
+            "store_processed": False,
+            "control_folder": str(_BROKER_DIR / "control"),  # broadcast: revoke, inspect
+        }
+    )
+    for _folder in ("out", "processed", "control"):
+        (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing retries briefly, then fails: a caller gets an error within seconds, not a hang.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_ENABLE_UTC = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+# Results in the database (django-celery-results), with name, args and worker recorded.
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+CELERY_RESULT_BACKEND_MAX_RETRIES = 10
+CELERY_RESULT_EXPIRES = env_int("CELERY_RESULT_EXPIRES_DAYS", 30, minimum=1) * 24 * 3600
+CELERY_TASK_TRACK_STARTED = True
+# Late acks + reject on worker loss: a task whose worker dies is redelivered, not lost.
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-reject-on-worker-lost
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# On a lost broker connection, running tasks are cancelled (and redelivered) rather than
+# finishing unacknowledged and then running a second time.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_TASK_SOFT_TIME_LIMIT = SII_SYNC_SOFT_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = SII_SYNC_TIME_LIMIT
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# SII work has its own queue, as in the original service, so it can get its own workers.
+CELERY_TASK_ROUTES = {"sii.*": {"queue": "sii"}}
+CELERY_WORKER_SEND_TASK_EVENTS = False
+# https://django-celery-beat.readthedocs.io/
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# SII
+# ------------------------------------------------------------------------------
+# simulator: the bundled SII simulator (python manage.py run_sii_simulator); live: sii.cl.
+SII_MODE = env_choice("SII_MODE", "simulator", ["simulator", "live"])
+SII_SIMULATOR_URL = env_str("SII_SIMULATOR_URL", "http://127.0.0.1:8001").rstrip("/")
+_SII_LIVE_URLS = {
+    "auth": "https://zeusr.sii.cl",
+    "rcv": "https://www4.sii.cl",
+    "bhe": "https://loa.sii.cl",
+}
+SII_BASE_URLS = {
+    surface: env_str(f"SII_{surface.upper()}_URL", live if SII_MODE == "live" else SII_SIMULATOR_URL)
+    for surface, live in _SII_LIVE_URLS.items()
+}
+SII_HTTP_TIMEOUT = env_int("SII_HTTP_TIMEOUT", 30, minimum=1)
+# Seconds between SII requests of one session; mature clients pace at one request a second.
+SII_REQUEST_INTERVAL = float(env_str("SII_REQUEST_INTERVAL", "1" if SII_MODE == "live" else "0"))
+# Transient SII errors retry at most SII_MAX_RETRIES times, waiting about
+# SII_RETRY_BACKOFF x 2^n seconds (with jitter) before retry n.
+SII_MAX_RETRIES = env_int("SII_MAX_RETRIES", 3, minimum=0)
+SII_RETRY_BACKOFF = env_int("SII_RETRY_BACKOFF", 30, minimum=1)
+# Fernet key that encrypts companies' SII passwords at rest.
+# https://cryptography.io/en/latest/fernet/
+SII_CREDENTIALS_KEY = env_secret(
+    "SII_CREDENTIALS_KEY",
+    fallback_file=VAR_DIR / "sii_credentials.key",
+    generate=lambda: Fernet.generate_key().decode(),
+)
+try:
+    Fernet(SII_CREDENTIALS_KEY)
+except ValueError:
+    raise ImproperlyConfigured("SII_CREDENTIALS_KEY must be a Fernet key (32 url-safe base64 bytes).") from None
+# How many fan-out children an all-companies task publishes per batch.
+SII_FANOUT_BATCH_SIZE = env_int("SII_FANOUT_BATCH_SIZE", 500, minimum=1)
+
+# Logging
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/logging/
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
