@@ -1,0 +1,41 @@
+"""What can go wrong talking to the SII, as types: transient errors retry, permanent ones don't."""
+
+
+class SiiError(Exception):
+    """Any failure talking to the SII."""
+
+
+class SiiTransientError(SiiError):
+    """Timeouts, 5xx, connection resets, 'try later' pages: worth retrying later."""
+
+
+class SiiUnavailable(SiiTransientError):
+    """The SII answered that it cannot serve requests now (maintenance page, HTTP 5xx)."""
+
+
+class SiiTimeout(SiiTransientError):
+    """The SII did not answer in time."""
+
+
+class SiiConnectionError(SiiTransientError):
+    """The connection failed or was reset (also what an IP block looks like)."""
+
+
+class SiiSessionExpired(SiiTransientError):
+    """The SII asked for a login again even after one fresh login."""
+
+
+class SiiPermanentError(SiiError):
+    """Retrying will not help: the request or the account needs fixing."""
+
+
+class SiiBadCredentials(SiiPermanentError):
+    """Wrong RUT or clave. Never retried: repeated wrong logins lock the SII account."""
+
+
+class SiiNotAuthorized(SiiPermanentError):
+    """The logged-in RUT may not see this data (F29 and BHE are keyed on the session)."""
+
+
+class SiiRejected(SiiPermanentError):
+    """The SII rejected the request (respEstado code, metaData.errors, HTTP 4xx)."""

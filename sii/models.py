@@ -1,0 +1,229 @@
+"""Companies, subscriptions and what the SII says about them (RCV, BHE, F29)."""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from sii import crypto, rut
+
+
+class CompanyQuerySet(models.QuerySet):
+    def with_active_subscription(self) -> "CompanyQuerySet":
+        today = timezone.localdate()
+        active = Subscription.objects.filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=today),
+            company=OuterRef("pk"),
+            status=Subscription.Status.ACTIVE,
+            starts_on__lte=today,
+        )
+        return self.filter(Exists(active))
+
+    def with_sii_credentials(self) -> "CompanyQuerySet":
+        return self.exclude(sii_password_encrypted="")
+
+
+class Company(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, help_text="Razón social.")
+    rut_body = models.PositiveIntegerField(unique=True, help_text="RUT without check digit.")
+    rut_dv = models.CharField(max_length=1, help_text="RUT check digit: 0-9 or K.")
+    # Encrypted with settings.SII_CREDENTIALS_KEY; F29 and BHE need the company's own login.
+    sii_password_encrypted = models.TextField(blank=True, editable=False)
+    last_documents_sync_at = models.DateTimeField(null=True, blank=True)
+    last_f29_sync_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.rut_formatted})"
+
+    @property
+    def rut(self) -> rut.Rut:
+        return rut.Rut(body=self.rut_body, dv=self.rut_dv)
+
+    @property
+    def rut_formatted(self) -> str:
+        return self.rut.formatted
+
+    @property
+    def has_sii_credentials(self) -> bool:
+        return bool(self.sii_password_encrypted)
+
+    def clean(self) -> None:
+        if self.rut_dv != rut.check_digit(self.rut_body):
+            raise ValidationError({"rut_dv": f"Wrong check digit for {self.rut_body}."})
+
+    def set_sii_password(self, password: str) -> None:
+        self.sii_password_encrypted = crypto.encrypt(password) if password else ""
+
+    def get_sii_password(self) -> str:
+        return crypto.decrypt(self.sii_password_encrypted)
+
+
+class Subscription(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        INACTIVE = "inactive"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="subscriptions")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    starts_on = models.DateField(default=timezone.localdate)
+    ends_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.company_id} {self.status} from {self.starts_on}"
+
+
+class SyncedRow(models.Model):
+    """Columns every synced SII row carries."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=6, db_index=True, help_text="Tax period YYYYMM.")
+    raw = models.JSONField(help_text="The row exactly as the SII sent it.")
+    first_synced_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now, help_text="Last sync that changed it.")
+
+    class Meta:
+        abstract = True
+
+
+class RcvDocument(SyncedRow):
+    """One row of the Registro de Compras y Ventas (getDetalleCompra / getDetalleVenta)."""
+
+    tipo_doc = models.PositiveSmallIntegerField()
+    folio = models.BigIntegerField()
+    counterparty_rut = models.PositiveIntegerField()
+    counterparty_dv = models.CharField(max_length=1)
+    counterparty_name = models.CharField(max_length=200, blank=True)
+    issued_on = models.DateField(null=True)
+    received_at = models.DateTimeField(null=True)
+    acknowledged_at = models.DateTimeField(null=True)
+    claimed_at = models.DateTimeField(null=True)
+    monto_exento = models.BigIntegerField(default=0)
+    monto_neto = models.BigIntegerField(default=0)
+    monto_iva = models.BigIntegerField(default=0)
+    monto_total = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class PurchaseDocument(RcvDocument):
+    """A purchase ("compra"): the counterparty is the supplier."""
+
+    class EstadoContable(models.TextChoices):
+        REGISTRO = "REGISTRO"
+        PENDIENTE = "PENDIENTE"
+        NO_INCLUIR = "NO_INCLUIR"
+        RECLAMADO = "RECLAMADO"
+
+    estado_contable = models.CharField(max_length=10, choices=EstadoContable.choices)
+    monto_iva_no_recuperable = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "tipo_doc", "counterparty_rut", "folio"], name="uniq_purchase_document"
+            )
+        ]
+        indexes = [models.Index(fields=["company", "period"])]
+
+
+class SaleDocument(RcvDocument):
+    """A sale ("venta"): the counterparty is the client."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "tipo_doc", "counterparty_rut", "folio"], name="uniq_sale_document"
+            )
+        ]
+        indexes = [models.Index(fields=["company", "period"])]
+
+
+class RcvSummary(SyncedRow):
+    """Monthly totals of a summary-only document type (boletas 39/41, ...) from getResumen."""
+
+    class Operacion(models.TextChoices):
+        COMPRA = "COMPRA"
+        VENTA = "VENTA"
+
+    operacion = models.CharField(max_length=6, choices=Operacion.choices)
+    estado_contable = models.CharField(max_length=10)
+    tipo_doc = models.PositiveSmallIntegerField()
+    total_documentos = models.PositiveIntegerField()
+    monto_exento = models.BigIntegerField(default=0)
+    monto_neto = models.BigIntegerField(default=0)
+    monto_iva = models.BigIntegerField(default=0)
+    monto_total = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "RCV summaries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "period", "operacion", "estado_contable", "tipo_doc"],
+                name="uniq_rcv_summary",
+            )
+        ]
+
+
+class FeeReceipt(SyncedRow):
+    """A boleta de honorarios electrónica (BHE) received or issued by the company."""
+
+    class Direction(models.TextChoices):
+        RECIBIDA = "RECIBIDA"
+        EMITIDA = "EMITIDA"
+
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.RECIBIDA)
+    numero = models.BigIntegerField()
+    issuer_rut = models.PositiveIntegerField()
+    issuer_dv = models.CharField(max_length=1)
+    issuer_name = models.CharField(max_length=200, blank=True)
+    issued_on = models.DateField()
+    monto_bruto = models.BigIntegerField()
+    retencion = models.BigIntegerField()
+    monto_liquido = models.BigIntegerField()
+    anulada = models.BooleanField(default=False)
+    anulada_on = models.DateField(null=True)
+    sociedad_profesional = models.BooleanField(default=False)
+    codigo_barras = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "direction", "issuer_rut", "numero"], name="uniq_fee_receipt"
+            )
+        ]
+        indexes = [models.Index(fields=["company", "period"])]
+
+
+class F29Declaration(SyncedRow):
+    """A monthly VAT declaration (formulario 29) as listed by getDeclaracionConEstados."""
+
+    folio = models.BigIntegerField(help_text="0 when the form was only saved, not filed.")
+    estado_id = models.SmallIntegerField(null=True)
+    estado = models.CharField(max_length=100)
+    filed_on = models.DateField(null=True)
+    total_a_pagar = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "period", "folio"], name="uniq_f29_declaration")
+        ]
+
+    @property
+    def is_current(self) -> bool:
+        return self.estado == "Vigente"

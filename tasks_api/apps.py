@@ -1,0 +1,12 @@
+"""The tasks_api app: the task catalog, launch records and the REST API over them."""
+
+from django.apps import AppConfig
+
+
+class TasksApiConfig(AppConfig):
+    name = "tasks_api"
+    verbose_name = "Celery tasks"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from tasks_api import signals  # noqa: F401  (connects the publish recorder)

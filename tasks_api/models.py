@@ -1,0 +1,51 @@
+"""Launch records: every task publish, recorded before it happens (who, what, with which params)."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class TaskLaunch(models.Model):
+    class LaunchedBy(models.TextChoices):
+        USER = "user", "User"
+        BEAT = "beat", "Beat schedule"
+        FANOUT = "fanout", "Fan-out parent"
+        SYSTEM = "system", "System"
+
+    task_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    task_type = models.CharField(max_length=100, db_index=True)
+    params = models.JSONField(default=dict, help_text="Validated keyword arguments of the task.")
+    launched_by = models.CharField(max_length=10, choices=LaunchedBy.choices, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # No database constraint: a child may be recorded by a parent whose own record is missing
+    # (a task published by hand with `celery call`), and records outlive their parents.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="children",
+    )
+    relaunch_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="relaunches"
+    )
+    periodic_task_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    enqueued = models.BooleanField(null=True, help_text="Null until the publish was attempted.")
+    enqueue_error = models.TextField(blank=True)
+    revoke_requested_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    terminate_requested = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["parent", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.task_type} {self.task_id}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoke_requested_at is not None
