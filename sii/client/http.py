@@ -1,0 +1,255 @@
+"""SiiClient: one SII session (clave login) over httpx for the RCV, BHE and F29 surfaces."""
+
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import TypeVar
+
+import httpx
+from django.conf import settings
+
+from sii.client import bodies, failures
+from sii.client.errors import SiiBadCredentials, SiiError, SiiSessionExpired
+from sii.client.parsers import (
+    BheReport,
+    document_row,
+    f29_row,
+    fee_receipt_row,
+    parse_bhe_report,
+    parse_datetime,
+    summary_row,
+)
+from sii.client.types import EstadoContable, F29Row, FeeReceiptRow, Operacion, RcvDocumentRow, RcvResumen
+from sii.rut import Rut
+
+logger = logging.getLogger("sii.client")
+T = TypeVar("T")
+_PERIOD = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
+_LOGIN_PATH = "/cgi_AUT2000/CAutInicio.cgi"
+_LOGOUT_PATH = "/cgi_AUT2000/autTermino.cgi"
+_RCV_PATH = "/consdcvinternetui/services/data/facadeService/"
+_F29_PATH = "/propuestaf29ui/services/data/facadeAdapterService/"
+_BHE_PATH = "/cgi_IMT/TMBCOC_InformeMensualBheRec.cgi"
+_REFERENCIA = "https://misiir.sii.cl/cgi_misii/siihome.cgi"
+_BHE_MAX_PAGES = 500  # a runaway guard: 5,000 boletas a month
+
+
+class SiiClient:
+    """Log in lazily, call the SII, and return typed rows; every failure is a sii.client.errors type."""
+
+    def __init__(
+        self,
+        *,
+        rut: Rut,
+        password: str,
+        base_urls: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float | None = None,
+        request_interval: float | None = None,
+    ) -> None:
+        self.rut = rut
+        self._password = password
+        urls = base_urls if base_urls is not None else settings.SII_BASE_URLS
+        self._urls = {surface: urls[surface].rstrip("/") for surface in ("auth", "rcv", "bhe")}
+        self._timeout = float(timeout if timeout is not None else settings.SII_HTTP_TIMEOUT)
+        interval = request_interval if request_interval is not None else settings.SII_REQUEST_INTERVAL
+        self._interval = float(interval)
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=self._timeout,
+            follow_redirects=False,
+            headers={"User-Agent": bodies.BROWSER_USER_AGENT},
+        )
+        self._token: str | None = None
+        self._login_refused: str | None = None  # the SII's bad-credentials message, once seen
+        self._last_request_at: float | None = None
+
+    def __repr__(self) -> str:
+        return f"SiiClient(rut={self.rut}, logged_in={self._token is not None})"
+
+    def __enter__(self) -> "SiiClient":
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Best-effort logout (frees the SII session), then close the connection pool."""
+        if self._token is not None:
+            try:
+                self._request("logout", "", "GET", self._urls["auth"] + _LOGOUT_PATH)
+            except SiiError:
+                logger.info("sii logout failed; the session will expire on its own")
+            self._token = None
+        self._http.close()
+
+    # -- login ---------------------------------------------------------------------------------
+
+    def login(self) -> None:
+        """One login attempt. After bad credentials, refuse without a request: the SII locks accounts."""
+        if self._login_refused is not None:
+            raise SiiBadCredentials(self._login_refused)
+        self._token = None
+        self._http.cookies.clear()
+        url = self._urls["auth"] + _LOGIN_PATH
+        response = self._request("login", "", "POST", url, **self._login_request())
+        token = self._cookie("TOKEN")
+        try:
+            failures.check_status(response, "login", session_surface=False)
+            failures.check_login(response, has_token=bool(token))
+        except SiiBadCredentials as exc:
+            self._login_refused = str(exc)
+            raise
+        self._token = token
+
+    def _login_request(self) -> dict:
+        referer = f"{self._urls['auth']}/AUT2000/InicioAutenticacion/IngresoRutClave.html?{_REFERENCIA}"
+        form = bodies.login_form(self.rut, self._password, _REFERENCIA)
+        return {"data": form, "headers": {"Referer": referer}}
+
+    # -- RCV -----------------------------------------------------------------------------------
+
+    def rcv_resumen(
+        self, *, period: str, operacion: Operacion, estado: EstadoContable = "REGISTRO"
+    ) -> RcvResumen:
+        """getResumen: per-type totals; codRespuesta 3 (no movement) is an empty resumen."""
+        _check_period(period)
+
+        def body() -> dict:
+            return bodies.rcv_resumen(self._token or "", self.rut, period, operacion, estado)
+
+        rows, envelope = self._session_call("getResumen", period, lambda: self._post_rcv(body(), empty=3))
+        with failures.unexpected_rows("getResumen"):
+            cabecera = envelope.get("dataCabecera") or {}
+            modified_at = parse_datetime(cabecera.get("dcvFecModificacion"))
+            return RcvResumen(rows=[summary_row(row) for row in rows], modified_at=modified_at)
+
+    def rcv_detalle(
+        self, *, period: str, operacion: Operacion, tipo_doc: int, estado: EstadoContable = "REGISTRO"
+    ) -> list[RcvDocumentRow]:
+        """getDetalleCompra / getDetalleVenta for one type; codRespuesta 99 (no data) is empty."""
+        _check_period(period)
+        method = bodies.rcv_detail_method(operacion)
+
+        def body() -> dict:
+            return bodies.rcv_detalle(self._token or "", self.rut, period, operacion, tipo_doc, estado)
+
+        rows, _ = self._session_call(method, period, lambda: self._post_rcv(body(), empty=99))
+        with failures.unexpected_rows(method):
+            return [document_row(row, estado if operacion == "COMPRA" else None) for row in rows]
+
+    def _post_rcv(self, body: dict, *, empty: int) -> tuple[list[dict], dict]:
+        """One RCV call, checked down to respEstado (inside the re-login scope: 99 may mean 'log in')."""
+        namespace = body["metaData"]["namespace"]
+        method = namespace.rsplit("/", 1)[-1]
+        url, referer = self._urls["rcv"] + _RCV_PATH + method, self._urls["rcv"] + "/consdcvinternetui/"
+        envelope = self._post_json(method, body["data"]["ptributario"], body, url, referer=referer)
+        failures.check_namespace(envelope, namespace, method)
+        return failures.rcv_rows(envelope, method, empty_codes=(empty,)), envelope
+
+    # -- F29 -----------------------------------------------------------------------------------
+
+    def f29_declaraciones(self, *, period: str) -> list[F29Row]:
+        """getDeclaracionConEstados for one month: every declaration of the period ([] if none)."""
+        _check_period(period)
+        method = bodies.F29_METHOD
+
+        def call() -> list[dict]:
+            body = bodies.f29_estados(self._token or "", self.rut, period)
+            url, referer = self._urls["rcv"] + _F29_PATH + method, self._urls["rcv"] + "/propuestaf29ui/"
+            envelope = self._post_json(method, period, body, url, referer=referer)
+            failures.check_namespace(envelope, body["metaData"]["namespace"], method)
+            return failures.f29_rows(envelope, method)
+
+        rows = self._session_call(method, period, call)
+        with failures.unexpected_rows(method):
+            return [f29_row(row) for row in rows]
+
+    def _post_json(self, method: str, period: str, body: dict, url: str, *, referer: str) -> dict:
+        headers = {
+            "Accept": "application/json, text/plain, */*",
+            "Origin": self._urls["rcv"],
+            "Referer": referer,
+        }
+        response = self._request(method, period, "POST", url, json=body, headers=headers)
+        failures.check_status(response, method, session_surface=True)
+        return failures.json_body(response, method)
+
+    # -- BHE -----------------------------------------------------------------------------------
+
+    def bhe_recibidas(self, *, period: str) -> list[FeeReceiptRow]:
+        """Walk pagina_solicitada from 0 until total_boletas is reached or a page adds nothing new."""
+        _check_period(period)
+        rows: dict[tuple[str, str], dict] = {}
+        for page in range(_BHE_MAX_PAGES):
+            report = self._session_call("bhe", period, lambda page=page: self._bhe_page(period, page))
+            fresh = {(r.get("rutemisor", ""), r.get("nroboleta", "")): r for r in report.rows}
+            added = fresh.keys() - rows.keys()
+            rows.update(fresh)
+            if not added or len(rows) >= report.total:
+                break
+        with failures.unexpected_rows("bhe"):
+            return [fee_receipt_row(row) for row in rows.values()]
+
+    def _bhe_page(self, period: str, page: int) -> BheReport:
+        annual = f"{self._urls['bhe']}/cgi_IMT/TMBCOC_InformeAnualBheRec.cgi"
+        params = bodies.bhe_params(self.rut, period, page)
+        response = self._request(
+            "bhe", period, "GET", self._urls["bhe"] + _BHE_PATH, params=params, headers={"Referer": annual}
+        )
+        failures.check_status(response, "bhe", session_surface=True)
+        html = response.content.decode(response.charset_encoding or "iso-8859-1", errors="replace")
+        failures.check_bhe_page(html, "bhe")
+        return parse_bhe_report(html)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _session_call(self, what: str, period: str, call: Callable[[], T]) -> T:
+        """Log in if needed; on the login wall log in again once and repeat, then give up."""
+        if self._token is None:
+            self.login()
+        try:
+            return call()
+        except failures.SessionLost:
+            logger.info("sii session lost during %s %s; logging in again", what, period)
+        self.login()
+        try:
+            return call()
+        except failures.SessionLost:
+            raise SiiSessionExpired(f"{what}: the SII asked for a login again right after one.") from None
+
+    def _request(self, what: str, period: str, method: str, url: str, **kwargs: object) -> httpx.Response:
+        self._pace()
+        started = time.monotonic()
+        try:
+            response = self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
+        except httpx.TransportError as exc:
+            elapsed = time.monotonic() - started
+            logger.info("sii %s %s failed after %.3fs: %s", what, period, elapsed, type(exc).__name__)
+            raise failures.transport_error(exc, what) from exc
+        elapsed = time.monotonic() - started
+        logger.debug("sii %s %s -> %s in %.3fs", what, period, response.status_code, elapsed)
+        return response
+
+    def _cookie(self, name: str) -> str | None:
+        values = [cookie.value for cookie in self._http.cookies.jar if cookie.name == name]
+        return values[-1] if values else None
+
+    def _pace(self) -> None:
+        """Keep consecutive requests of this client at least request_interval seconds apart."""
+        now = time.monotonic()
+        if self._interval > 0 and self._last_request_at is not None:
+            wait = self._last_request_at + self._interval - now
+            if wait > 0:
+                time.sleep(wait)
+                now = time.monotonic()
+        self._last_request_at = now
+
+
+def _check_period(period: str) -> None:
+    if not _PERIOD.match(period):
+        raise ValueError(f"period must be 'YYYYMM', got {period!r}")

@@ -1,0 +1,136 @@
+"""Pure parsing of SII answers: dates, the BHE report's JS maps, and rows into sii.client.types."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sii.client.types import F29Row, FeeReceiptRow, RcvDocumentRow, RcvSummaryRow
+
+SII_TZ = ZoneInfo("America/Santiago")  # cl_sii's SII_OFFICIAL_TZ
+# Types the RCV holds only as monthly totals: they have no detail rows.
+SUMMARY_TYPES = frozenset({35, 38, 39, 41, 47, 48, 105, 919, 924})
+
+_VALUE = r"""(?:formatMiles\(\s*)?(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"""
+_XML_VALUE = re.compile(r"""xml_values\[\s*['"](\w+)['"]\s*\]\s*=\s*""" + _VALUE)
+_ROW_VALUE = re.compile(r"""arr_informe_mensual\[\s*['"](\w+?)_(\d+)['"]\s*\]\s*=\s*""" + _VALUE)
+
+
+def parse_date(text: str | None) -> date | None:
+    """'DD/MM/YYYY' (a trailing time is ignored); blank or None gives None."""
+    if text is None or not str(text).strip():
+        return None
+    return datetime.strptime(str(text).strip()[:10], "%d/%m/%Y").date()
+
+
+def parse_datetime(text: str | None) -> datetime | None:
+    """'DD/MM/YYYY HH:MM:SS' (or a bare date) as an aware datetime in America/Santiago."""
+    if text is None or not str(text).strip():
+        return None
+    value = str(text).strip()
+    pattern = "%d/%m/%Y %H:%M:%S" if len(value) > 10 else "%d/%m/%Y"
+    return datetime.strptime(value, pattern).replace(tzinfo=SII_TZ)
+
+
+def to_int(value: object) -> int:
+    """SII amounts: ints, digit strings, or dot-grouped strings like '1.300.000'; blank is 0."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0
+    if isinstance(value, str):
+        return int(value.strip().replace(".", ""))
+    return int(value)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class BheReport:
+    meta: dict[str, str]  # xml_values: total_boletas, suma_*, pagina_solicitada
+    rows: list[dict[str, str]]  # one dict per row, keys without the index suffix
+
+    @property
+    def total(self) -> int:
+        return to_int(self.meta.get("total_boletas"))
+
+
+def parse_bhe_report(html: str) -> BheReport:
+    """Read xml_values[...] and arr_informe_mensual['<campo>_<i>'] (1-based; 0-based also works)."""
+    meta = {m.group(1): _js_string(m) for m in _XML_VALUE.finditer(html)}
+    rows: dict[int, dict[str, str]] = {}
+    for match in _ROW_VALUE.finditer(html):
+        rows.setdefault(int(match.group(2)), {})[match.group(1)] = _js_string(match, offset=1)
+    return BheReport(meta=meta, rows=[rows[i] for i in sorted(rows)])
+
+
+def _js_string(match: re.Match, offset: int = 0) -> str:
+    double, single = match.group(2 + offset), match.group(3 + offset)
+    value = double if double is not None else single
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def summary_row(raw: dict) -> RcvSummaryRow:
+    tipo = int(raw["rsmnTipoDocInteger"])
+    return RcvSummaryRow(
+        tipo_doc=tipo,
+        nombre=str(raw.get("dcvNombreTipoDoc") or "").strip(),
+        total_documentos=to_int(raw.get("rsmnTotDoc")),
+        monto_exento=to_int(raw.get("rsmnMntExe")),
+        monto_neto=to_int(raw.get("rsmnMntNeto")),
+        monto_iva=to_int(raw.get("rsmnMntIVA")),
+        monto_total=to_int(raw.get("rsmnMntTotal")),
+        summary_only="RESUMEN" in str(raw.get("dcvTipoIngresoDoc") or "").upper() or tipo in SUMMARY_TYPES,
+        raw=raw,
+    )
+
+
+def document_row(raw: dict, estado: str | None) -> RcvDocumentRow:
+    """estado fills in dcvEstadoContab, which is null on very recent purchases."""
+    return RcvDocumentRow(
+        tipo_doc=int(raw["detTipoDoc"]),
+        folio=int(raw["detNroDoc"]),
+        counterparty_rut=int(raw["detRutDoc"]),
+        counterparty_dv=str(raw["detDvDoc"]).strip().upper(),
+        counterparty_name=str(raw.get("detRznSoc") or "").strip(),
+        issued_on=parse_date(raw.get("detFchDoc")),
+        received_at=parse_datetime(raw.get("detFecRecepcion")),
+        acknowledged_at=parse_datetime(raw.get("detFecAcuse")),
+        claimed_at=parse_datetime(raw.get("detFecReclamado")),
+        monto_exento=to_int(raw.get("detMntExe")),
+        monto_neto=to_int(raw.get("detMntNeto")),
+        monto_iva=to_int(raw.get("detMntIVA")),
+        monto_total=to_int(raw.get("detMntTotal")),
+        monto_iva_no_recuperable=to_int(raw.get("detMntIVANoRec")),
+        estado_contable=raw.get("dcvEstadoContab") or estado,
+        raw=raw,
+    )
+
+
+def fee_receipt_row(raw: dict[str, str]) -> FeeReceiptRow:
+    issued_on = parse_date(raw.get("fecha_boleta"))
+    if issued_on is None:
+        raise ValueError("a boleta without fecha_boleta")
+    return FeeReceiptRow(
+        numero=to_int(raw["nroboleta"]),
+        issuer_rut=to_int(raw["rutemisor"]),
+        issuer_dv=raw.get("dvemisor", "").strip().upper(),
+        issuer_name=raw.get("nombre_emisor", "").strip(),
+        issued_on=issued_on,
+        monto_bruto=to_int(raw.get("totalhonorarios")),
+        retencion=to_int(raw.get("retencion_receptor")),
+        monto_liquido=to_int(raw.get("honorariosliquidos")),
+        anulada=raw.get("estado", "").strip().upper() in ("S", "ANUL"),
+        anulada_on=parse_date(raw.get("fechaanulacion")),
+        sociedad_profesional=raw.get("es_soc_profesional", "").strip().upper() == "SI",
+        codigo_barras=raw.get("codigobarras", "").strip(),
+        raw=raw,
+    )
+
+
+def f29_row(raw: dict) -> F29Row:
+    estado_id, monto = raw.get("estadoDeclaracionId"), raw.get("monto")
+    return F29Row(
+        folio=to_int(raw.get("folio")),
+        estado_id=None if estado_id in (None, "") else int(estado_id),
+        estado=str(raw.get("estado") or "").strip(),
+        filed_on=parse_date(raw.get("declFechaCreacion")),
+        total_a_pagar=None if monto in (None, "") else to_int(monto),
+        raw=raw,
+    )

@@ -1,0 +1,36 @@
+"""python manage.py run_sii_simulator: serve the SII simulator until SIGINT/SIGTERM."""
+
+import signal
+import threading
+from types import FrameType
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from sii.simulator.app import SiiSimulator
+from sii.simulator.server import make_server
+
+
+class Command(BaseCommand):
+    help = "Serve the SII simulator (zeusr, www4 and loa paths on one host) with a threaded WSGI server."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8001)
+
+    def handle(self, *args: object, host: str, port: int, **options: object) -> None:
+        server = make_server(SiiSimulator(), host, port)
+        stop = threading.Event()
+
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        # serve_forever runs in a thread because shutdown() must be called from another thread.
+        worker = threading.Thread(target=server.serve_forever, name="sii-simulator", daemon=True)
+        worker.start()
+        self.stdout.write(f"SII simulator listening on http://{host}:{server.server_address[1]}")
+        stop.wait()
+        server.shutdown()
+        server.server_close()
+        self.stdout.write("SII simulator stopped.")

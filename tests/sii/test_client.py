@@ -1,0 +1,350 @@
+"""SiiClient against the simulator over httpx: happy paths, every failure mapping, pacing, secrecy."""
+
+import logging
+import time
+from collections.abc import Callable
+
+import pytest
+
+from sii.client.errors import (
+    SiiBadCredentials,
+    SiiConnectionError,
+    SiiError,
+    SiiNotAuthorized,
+    SiiRejected,
+    SiiSessionExpired,
+    SiiTimeout,
+    SiiUnavailable,
+)
+from sii.client.http import SiiClient
+from sii.rut import Rut
+from sii.simulator import data
+from sii.simulator.app import SiiSimulator
+from tests.sii.conftest import PASSWORD
+
+LOGIN = "CAutInicio.cgi"
+PERIOD = "202503"
+
+
+def test_first_data_call_logs_in_and_later_calls_reuse_the_session(
+    sii_client: SiiClient, sim: SiiSimulator
+) -> None:
+    sii_client.rcv_resumen(period=PERIOD, operacion="COMPRA")
+    sii_client.rcv_resumen(period=PERIOD, operacion="VENTA")
+    assert sim.requests_to(LOGIN) == 1
+    assert sim.session_count() == 1
+
+
+def test_explicit_login_opens_a_session_and_exit_logs_out(
+    make_client: Callable[..., SiiClient], sim: SiiSimulator
+) -> None:
+    with make_client() as client:
+        client.login()
+        assert sim.session_count() == 1
+    assert sim.session_count() == 0
+    assert sim.requests_to("autTermino.cgi") == 1
+
+
+def test_bad_credentials_raise_and_no_second_login_is_ever_sent(
+    make_client: Callable[..., SiiClient], sim: SiiSimulator
+) -> None:
+    client = make_client(password="wrong")
+    with pytest.raises(SiiBadCredentials, match="no es correcta"):
+        client.rcv_resumen(period=PERIOD, operacion="COMPRA")
+    with pytest.raises(SiiBadCredentials, match="no es correcta"):
+        client.login()
+    with pytest.raises(SiiBadCredentials):
+        client.f29_declaraciones(period=PERIOD)
+    assert sim.requests_to(LOGIN) == 1
+    assert sim.requests_to("/consdcvinternetui/") == 0
+
+
+def test_a_registered_rut_logs_in_only_with_its_own_clave(
+    make_client: Callable[..., SiiClient], sim: SiiSimulator, company_rut: Rut
+) -> None:
+    sim.register_credentials(str(company_rut), "the-real-one")
+    with pytest.raises(SiiBadCredentials):
+        make_client().login()
+    make_client(password="the-real-one").login()
+
+
+def test_unavailable_login_page_raises_sii_unavailable(sii_client: SiiClient, sim: SiiSimulator) -> None:
+    sim.faults.add(LOGIN, "sii_unavailable")
+    with pytest.raises(SiiUnavailable, match="Por el momento"):
+        sii_client.login()
+    sii_client.login()  # transient: the next attempt is allowed and works
+
+
+def test_session_expired_once_logs_in_again_and_succeeds(sii_client: SiiClient, sim: SiiSimulator) -> None:
+    sii_client.login()
+    sim.faults.add("getResumen", "session_expired")
+    resumen = sii_client.rcv_resumen(period=PERIOD, operacion="COMPRA")
+    assert resumen.rows
+    assert sim.requests_to(LOGIN) == 2
+
+
+def test_session_expired_twice_raises_sii_session_expired(sii_client: SiiClient, sim: SiiSimulator) -> None:
+    sim.faults.add("getDeclaracionConEstados", "session_expired", times=2)
+    with pytest.raises(SiiSessionExpired):
+        sii_client.f29_declaraciones(period=PERIOD)
+    assert sim.requests_to(LOGIN) == 2
+
+
+def test_invalid_token_answer_counts_as_an_expired_session(sii_client: SiiClient, sim: SiiSimulator) -> None:
+    sim.faults.add("getDetalleCompra", "resp_estado:99:El token no es valido")
+    rows = sii_client.rcv_detalle(period=PERIOD, operacion="COMPRA", tipo_doc=33)
+    assert rows
+    assert sim.requests_to(LOGIN) == 2
+
+
+def test_bhe_login_wall_also_triggers_one_relogin(
+    sii_client: SiiClient, sim: SiiSimulator, company_rut: Rut
+) -> None:
+    sim.faults.add("/cgi_IMT/", "session_expired")
+    assert len(sii_client.bhe_recibidas(period=PERIOD)) == len(data.fee_receipts(company_rut.body, PERIOD))
+    assert sim.requests_to(LOGIN) == 2
+
+
+def test_resp_estado_3_on_resumen_is_an_empty_resumen(sii_client: SiiClient, sim: SiiSimulator) -> None:
+    sim.faults.add("getResumen", "resp_estado:3")
+    assert sii_client.rcv_resumen(period=PERIOD, operacion="COMPRA").rows == []
+
+
+def test_resp_estado_99_without_token_message_on_detail_is_no_rows(
+    sii_client: SiiClient, sim: SiiSimulator
+) -> None:
+    sim.faults.add("getDetalleVenta", "resp_estado:99:No hay datos")
+    assert sii_client.rcv_detalle(period=PERIOD, operacion="VENTA", tipo_doc=33) == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("resp_estado:2:Parametros invalidos", "codRespuesta 2: Parametros invalidos"),
+        ("resp_estado:7:Servicio suspendido", "codRespuesta 7: Servicio suspendido"),
+        ("resp_estado:3", "codRespuesta 3"),  # 3 only means 'no movement' on getResumen
+    ],
+)
+def test_other_resp_estado_codes_raise_rejected_with_the_sii_message(
+    sii_client: SiiClient, sim: SiiSimulator, fault: str, message: str
+) -> None:
+    sim.faults.add("getDetalleCompra", fault)
+    with pytest.raises(SiiRejected, match=message):
+        sii_client.rcv_detalle(period=PERIOD, operacion="COMPRA", tipo_doc=33)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_http_5xx_raises_sii_unavailable(sii_client: SiiClient, sim: SiiSimulator, status: int) -> None:
+    sim.faults.add("getResumen", f"http:{status}")
+    with pytest.raises(SiiUnavailable, match=f"HTTP {status}"):
+        sii_client.rcv_resumen(period=PERIOD, operacion="COMPRA")
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(403, SiiNotAuthorized), (404, SiiRejected), (400, SiiRejected)]
+)
+def test_http_4xx_raises_permanent_errors(
+    sii_client: SiiClient, sim: SiiSimulator, status: int, error: type[Exception]
+) -> None:
+    sim.faults.add("getDeclaracionConEstados", f"http:{status}")
+    with pytest.raises(error, match=f"HTTP {status}"):
+        sii_client.f29_declaraciones(period=PERIOD)
+
+
+def test_http_401_on_www4_is_treated_as_an_expired_session(sii_client: SiiClient, sim: SiiSimulator) -> None:
+    sim.faults.add("getResumen", "http:401")
+    assert sii_client.rcv_resumen(period=PERIOD, operacion="VENTA").rows
+    assert sim.requests_to(LOGIN) == 2
+
+
+def test_http_5xx_on_login_raises_sii_unavailable(sii_client: SiiClient, sim: SiiSimulator) -> None:
+    sim.faults.add(LOGIN, "http:503")
+    with pytest.raises(SiiUnavailable):
+        sii_client.login()
+
+
+def test_connection_reset_in_process_raises_connection_error(
+    sii_client: SiiClient, sim: SiiSimulator
+) -> None:
+    sim.faults.add("getResumen", "reset")
+    with pytest.raises(SiiConnectionError, match="disconnected"):
+        sii_client.rcv_resumen(period=PERIOD, operacion="COMPRA")
+
+
+def test_connection_reset_over_a_real_socket_raises_connection_error(
+    make_client: Callable[..., SiiClient], sim: SiiSimulator, live_sim: str
+) -> None:
+    client = make_client(base_urls=dict.fromkeys(("auth", "rcv", "bhe"), live_sim), transport=None)
+    sim.faults.add("TMBCOC_InformeMensualBheRec.cgi", "reset")
+    with pytest.raises(SiiConnectionError):
+        client.bhe_recibidas(period=PERIOD)
+
+
+def test_an_answer_slower_than_the_timeout_raises_sii_timeout(
+    make_client: Callable[..., SiiClient], sim: SiiSimulator, live_sim: str
+) -> None:
+    client = make_client(
+        base_urls=dict.fromkeys(("auth", "rcv", "bhe"), live_sim), transport=None, timeout=0.3
+    )
+    sim.faults.add("getResumen", "delay:1000")
+    started = time.monotonic()
+    with pytest.raises(SiiTimeout):
+        client.rcv_resumen(period=PERIOD, operacion="COMPRA")
+    assert time.monotonic() - started < 0.9
+
+
+def test_a_real_socket_session_works_end_to_end(
+    make_client: Callable[..., SiiClient], sim: SiiSimulator, live_sim: str, company_rut: Rut
+) -> None:
+    with make_client(base_urls=dict.fromkeys(("auth", "rcv", "bhe"), live_sim), transport=None) as client:
+        assert len(client.rcv_detalle(period=PERIOD, operacion="COMPRA", tipo_doc=33)) > 0
+        assert [r.raw for r in client.f29_declaraciones(period=PERIOD)] == data.f29_declarations(
+            company_rut.body, PERIOD, sim.today
+        )
+    assert sim.session_count() == 0
+
+
+def test_f29_for_a_rut_the_session_may_not_see_raises_not_authorized(
+    sii_client: SiiClient, sim: SiiSimulator
+) -> None:
+    sim.faults.add("getDeclaracionConEstados", "f29_error:Consulta RUT[11111111-1] no esta autorizado")
+    with pytest.raises(SiiNotAuthorized, match=r"Consulta RUT\[11111111-1\] no esta autorizado"):
+        sii_client.f29_declaraciones(period=PERIOD)
+
+
+def test_other_f29_errors_raise_rejected_verbatim(sii_client: SiiClient, sim: SiiSimulator) -> None:
+    sim.faults.add("getDeclaracionConEstados", "f29_error:Servicio no disponible")
+    with pytest.raises(SiiRejected, match="Servicio no disponible"):
+        sii_client.f29_declaraciones(period=PERIOD)
+
+
+def test_f29_rows_carry_folio_estado_date_and_total(
+    sii_client: SiiClient, sim: SiiSimulator, company_rut: Rut
+) -> None:
+    rows = sii_client.f29_declaraciones(period=PERIOD)
+    expected = data.f29_declarations(company_rut.body, PERIOD, sim.today)
+    assert [(r.folio, r.estado_id, r.total_a_pagar) for r in rows] == [
+        (e["folio"], e["estadoDeclaracionId"], e["monto"]) for e in expected
+    ]
+    assert rows[0].estado == "Vigente"
+    assert rows[0].filed_on is not None
+    assert sii_client.f29_declaraciones(period="202507") == []
+
+
+def test_bhe_paging_returns_every_receipt_of_a_busy_month(
+    sii_client: SiiClient, sim: SiiSimulator, company_rut: Rut
+) -> None:
+    period = next(p for p in _months(2024) if len(data.fee_receipts(company_rut.body, p)) > 20)
+    receipts = sii_client.bhe_recibidas(period=period)
+    assert [r.raw for r in receipts] == data.fee_receipts(company_rut.body, period)
+    assert sim.requests_to("TMBCOC_InformeMensualBheRec.cgi") == 3
+    assert all(r.monto_liquido == r.monto_bruto - r.retencion for r in receipts)
+
+
+def test_bhe_month_without_receipts_is_empty_after_one_page(
+    sii_client: SiiClient, sim: SiiSimulator, company_rut: Rut
+) -> None:
+    assert sii_client.bhe_recibidas(period="202512") == []  # the future: nothing issued yet
+    assert sim.requests_to("TMBCOC_InformeMensualBheRec.cgi") == 1
+
+
+def test_bhe_non_report_page_raises_not_authorized(sii_client: SiiClient, sim: SiiSimulator) -> None:
+    sim.faults.add("/cgi_IMT/", "bhe_non_report")
+    with pytest.raises(SiiNotAuthorized):
+        sii_client.bhe_recibidas(period=PERIOD)
+
+
+@pytest.mark.parametrize("estado", ["REGISTRO", "PENDIENTE"])
+def test_compra_resumen_totals_equal_the_sum_of_detail_rows(sii_client: SiiClient, estado: str) -> None:
+    resumen = sii_client.rcv_resumen(period=PERIOD, operacion="COMPRA", estado=estado)
+    assert resumen.rows
+    for row in resumen.rows:
+        docs = sii_client.rcv_detalle(period=PERIOD, operacion="COMPRA", tipo_doc=row.tipo_doc, estado=estado)
+        assert row.total_documentos == len(docs)
+        assert row.monto_neto == sum(d.monto_neto for d in docs)
+        assert row.monto_iva == sum(d.monto_iva for d in docs)
+        assert row.monto_total == sum(d.monto_total for d in docs)
+        assert {d.estado_contable for d in docs} == {estado}
+
+
+def test_venta_resumen_flags_boleta_summaries_which_have_no_detail(
+    sii_client: SiiClient, company_rut: Rut
+) -> None:
+    period = next(p for p in _months(2024) if data.sales_summaries(company_rut.body, p))
+    resumen = sii_client.rcv_resumen(period=period, operacion="VENTA")
+    summaries = [row for row in resumen.rows if row.summary_only]
+    assert {row.tipo_doc for row in summaries} <= {39, 41}
+    assert [row.raw for row in summaries] == data.sales_summaries(company_rut.body, period)
+    for row in summaries:
+        assert sii_client.rcv_detalle(period=period, operacion="VENTA", tipo_doc=row.tipo_doc) == []
+    for row in resumen.rows:
+        if not row.summary_only:
+            docs = sii_client.rcv_detalle(period=period, operacion="VENTA", tipo_doc=row.tipo_doc)
+            assert row.monto_total == sum(d.monto_total for d in docs)
+
+
+def test_detail_rows_keep_the_raw_sii_row_and_aware_datetimes(
+    sii_client: SiiClient, company_rut: Rut
+) -> None:
+    rows = sii_client.rcv_detalle(period=PERIOD, operacion="VENTA", tipo_doc=33)
+    expected = [r for r in data.sales(company_rut.body, PERIOD) if r["detTipoDoc"] == 33]
+    assert [row.raw for row in rows] == expected
+    assert all(row.received_at.tzinfo is not None for row in rows if row.received_at)
+    assert str(rows[0].received_at.tzinfo) == "America/Santiago"
+
+
+def test_a_future_period_has_no_movement(sii_client: SiiClient) -> None:
+    assert sii_client.rcv_resumen(period="202601", operacion="COMPRA").rows == []
+
+
+def test_a_malformed_period_is_a_programming_error(sii_client: SiiClient, sim: SiiSimulator) -> None:
+    with pytest.raises(ValueError, match="YYYYMM"):
+        sii_client.rcv_resumen(period="2025-03", operacion="COMPRA")
+    assert sim.requests_to(LOGIN) == 0
+
+
+def test_requests_are_paced_by_the_request_interval(make_client: Callable[..., SiiClient]) -> None:
+    client = make_client(request_interval=0.05)
+    started = time.monotonic()
+    client.login()
+    client.rcv_resumen(period=PERIOD, operacion="COMPRA")
+    client.rcv_resumen(period=PERIOD, operacion="VENTA")
+    assert time.monotonic() - started >= 0.1
+
+
+def test_the_password_never_reaches_logs_exceptions_or_repr(
+    make_client: Callable[..., SiiClient],
+    sim: SiiSimulator,
+    company_rut: Rut,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = make_client()
+    sim.faults.add("getResumen", "session_expired", times=2)
+    sim.faults.add("getDetalleCompra", "reset")
+    sim.faults.add("getDeclaracionConEstados", "http:500")
+    calls = [
+        lambda: client.rcv_resumen(period=PERIOD, operacion="COMPRA"),
+        lambda: client.rcv_detalle(period=PERIOD, operacion="COMPRA", tipo_doc=33),
+        lambda: client.f29_declaraciones(period=PERIOD),
+        lambda: (sim.register_credentials(str(company_rut), "not-" + PASSWORD), make_client().login()),
+    ]
+    errors = []
+    for call in calls:
+        with pytest.raises(SiiError) as caught:
+            call()
+        errors.append(caught.value)
+    assert [type(e) for e in errors] == [
+        SiiSessionExpired,
+        SiiConnectionError,
+        SiiUnavailable,
+        SiiBadCredentials,
+    ]
+    assert "sii" in caplog.text
+    texts = [caplog.text, repr(client), *map(str, errors), *map(repr, errors)]
+    texts += [str(e.__cause__) for e in errors if e.__cause__]
+    assert not [text for text in texts if PASSWORD in text]
+
+
+def _months(year: int) -> list[str]:
+    return [f"{year}{month:02d}" for month in range(1, 13)]
