@@ -215,7 +215,9 @@ SII_CREDENTIALS_KEY = env_secret(
 try:
     Fernet(SII_CREDENTIALS_KEY)
 except ValueError:
-    raise ImproperlyConfigured("SII_CREDENTIALS_KEY must be a Fernet key (32 url-safe base64 bytes).") from None
+    raise ImproperlyConfigured(
+        "SII_CREDENTIALS_KEY must be a Fernet key (32 url-safe base64 bytes)."
+    ) from None
 # How many fan-out children an all-companies task publishes per batch.
 SII_FANOUT_BATCH_SIZE = env_int("SII_FANOUT_BATCH_SIZE", 500, minimum=1)
 

@@ -23,4 +23,6 @@ def decrypt(token: str) -> str:
     try:
         return _fernet(settings.SII_CREDENTIALS_KEY).decrypt(token.encode()).decode()
     except InvalidToken:
-        raise CredentialsUnreadable("The SII password cannot be decrypted with SII_CREDENTIALS_KEY.") from None
+        raise CredentialsUnreadable(
+            "The SII password cannot be decrypted with SII_CREDENTIALS_KEY."
+        ) from None

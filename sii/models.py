@@ -120,6 +120,9 @@ class RcvDocument(SyncedRow):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"{self.tipo_doc} {self.folio} from {self.counterparty_rut}-{self.counterparty_dv}"
+
 
 class PurchaseDocument(RcvDocument):
     """A purchase ("compra"): the counterparty is the supplier."""
@@ -179,6 +182,9 @@ class RcvSummary(SyncedRow):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.operacion} {self.tipo_doc} {self.period}: {self.total_documentos} documents"
+
 
 class FeeReceipt(SyncedRow):
     """A boleta de honorarios electrónica (BHE) received or issued by the company."""
@@ -209,6 +215,9 @@ class FeeReceipt(SyncedRow):
         ]
         indexes = [models.Index(fields=["company", "period"])]
 
+    def __str__(self) -> str:
+        return f"BHE {self.numero} from {self.issuer_rut}-{self.issuer_dv}"
+
 
 class F29Declaration(SyncedRow):
     """A monthly VAT declaration (formulario 29) as listed by getDeclaracionConEstados."""
@@ -223,6 +232,9 @@ class F29Declaration(SyncedRow):
         constraints = [
             models.UniqueConstraint(fields=["company", "period", "folio"], name="uniq_f29_declaration")
         ]
+
+    def __str__(self) -> str:
+        return f"F29 {self.period} folio {self.folio} ({self.estado})"
 
     @property
     def is_current(self) -> bool:

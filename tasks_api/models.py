@@ -23,7 +23,11 @@ class TaskLaunch(models.Model):
     # No database constraint: a child may be recorded by a parent whose own record is missing
     # (a task published by hand with `celery call`), and records outlive their parents.
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="children",
     )
     relaunch_of = models.ForeignKey(

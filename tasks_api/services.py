@@ -93,7 +93,9 @@ def _chunks(items: Sequence[dict], size: int) -> Iterable[Sequence[dict]]:
         yield items[start : start + size]
 
 
-def task_launch_record_external(*, task_id: str, task_type: str, params: dict, periodic_task_name: str) -> None:
+def task_launch_record_external(
+    *, task_id: str, task_type: str, params: dict, periodic_task_name: str
+) -> None:
     """Record a publish that did not go through task_launch (beat, `celery call`), once."""
     launched_by = TaskLaunch.LaunchedBy.BEAT if periodic_task_name else TaskLaunch.LaunchedBy.SYSTEM
     TaskLaunch.objects.get_or_create(
