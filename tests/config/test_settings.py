@@ -1,0 +1,57 @@
+"""Settings come from the environment, and bad values stop start-up with a clear message."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.processes import ROOT
+
+
+def check_with(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT, env={**clean, "VAR_DIR": str(tmp_path), **env}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SII_MODE", "lve", "SII_MODE='lve' is not one of: simulator, live"),
+        ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG='maybe' is not a boolean"),
+        ("SII_SYNC_TIME_LIMIT", "ten", "SII_SYNC_TIME_LIMIT='ten' is not an integer"),
+        (
+            "SII_SYNC_SOFT_TIME_LIMIT",
+            "900",
+            "SII_SYNC_TIME_LIMIT must be greater than SII_SYNC_SOFT_TIME_LIMIT",
+        ),
+        ("SII_CREDENTIALS_KEY", "not-a-key", "SII_CREDENTIALS_KEY must be a Fernet key"),
+        ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL is not a valid database URL"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_naming_the_variable(tmp_path, variable, value, message):
+    done = check_with(tmp_path, **{variable: value})
+
+    assert done.returncode != 0
+    assert "ImproperlyConfigured" in done.stderr
+    assert message in done.stderr
+
+
+def test_the_embedded_default_needs_no_environment_and_keeps_its_secrets_out_of_the_repo(tmp_path):
+    done = check_with(tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "sii_credentials.key").exists()
+    assert (tmp_path / "broker" / "control").is_dir()
+
+
+def test_debug_is_off_unless_asked_for():
+    from django.conf import settings
+
+    assert settings.DEBUG is (os.environ.get("DJANGO_DEBUG", "").lower() in ("1", "true", "yes", "on"))

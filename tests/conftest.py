@@ -1,0 +1,74 @@
+"""Shared fixtures: the SII simulator (in-process and served), a real Celery worker."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from sii.client.http import SiiClient
+from sii.simulator.app import SiiSimulator
+from sii.simulator.server import serve_in_thread
+from tests.factories import SIMULATOR_CLAVE, CompanyFactory
+from tests.processes import WorkerProcess, worker_env
+
+SIMULATED_HOST = "http://sii.test"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+@pytest.fixture
+def simulator() -> SiiSimulator:
+    """An in-process simulator; clients reach it through httpx's WSGI transport."""
+    return SiiSimulator(today=timezone.localdate())
+
+
+@pytest.fixture
+def client_for(simulator):
+    """Build the real SiiClient for a company, talking to the in-process simulator."""
+
+    def build(company, password: str = SIMULATOR_CLAVE) -> SiiClient:
+        urls = dict.fromkeys(("auth", "rcv", "bhe"), SIMULATED_HOST)
+        return SiiClient(rut=company.rut, password=password, base_urls=urls, transport=simulator.transport())
+
+    return build
+
+
+@pytest.fixture
+def company(db):
+    return CompanyFactory(subscribed=True)
+
+
+@pytest.fixture(scope="session")
+def served_simulator():
+    """The simulator on a real socket, for worker subprocesses; reset by `live_simulator`."""
+    simulator = SiiSimulator(today=timezone.localdate())
+    server, base_url = serve_in_thread(simulator)
+    yield simulator, base_url
+    server.shutdown()
+
+
+@pytest.fixture
+def live_simulator(served_simulator) -> SiiSimulator:
+    simulator, _ = served_simulator
+    simulator.reset()
+    yield simulator
+    simulator.reset()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, served_simulator):
+    """One real worker for the session, on the test database, the Redis broker and the
+    served simulator. Tests using it need `transactional_db` so the worker sees their rows."""
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.fail("End-to-end tests need REDIS_URL (make test sets it); see README 'Tests'.")
+    celery_app.connection_for_write().default_channel.client.flushdb()
+    ARTIFACTS.mkdir(exist_ok=True)
+    _, base_url = served_simulator
+    env = worker_env(database=settings.DATABASES["default"], simulator_url=base_url)
+    worker = WorkerProcess(env=env, log_path=ARTIFACTS / "worker.log")
+    try:
+        worker.wait_ready(celery_app)
+        yield worker
+    finally:
+        worker.stop()

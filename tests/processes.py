@@ -1,0 +1,91 @@
+"""Real processes for end-to-end tests: a Celery worker subprocess, and polling helpers."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T], *, timeout: float, interval: float = 0.1, what: str = "") -> T:
+    """Poll until `predicate` returns something truthy; fail with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out after {timeout} s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+def database_url(database: dict) -> str:
+    """A DATABASE_URL for the database Django is using now (the test database in tests)."""
+    if database["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{database['NAME']}"
+    user, host, port = (
+        database["USER"] or "postgres",
+        database["HOST"] or "127.0.0.1",
+        database["PORT"] or 5432,
+    )
+    return f"postgres://{user}@{host}:{port}/{database['NAME']}"
+
+
+class WorkerProcess:
+    """`celery -A config worker` in a subprocess; `env` is its whole environment."""
+
+    def __init__(self, *, env: dict[str, str], log_path: Path, concurrency: int = 2) -> None:
+        self.log_path = log_path
+        command = [
+            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "sii,celery",
+            "-c", str(concurrency), "-l", "INFO", "-n", f"test-{os.getpid()}@%h",
+            "--without-gossip", "--without-mingle",
+        ]  # fmt: skip
+        self._log = log_path.open("w")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def wait_ready(self, app, timeout: float = 60) -> None:
+        def answers() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"The worker exited early:\n{self.log_tail()}")
+            return bool(app.control.ping(timeout=0.5))
+
+        wait_for(answers, timeout=timeout, interval=0.2, what="the Celery worker to answer a ping")
+
+    def log_tail(self, lines: int = 60) -> str:
+        self._log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # warm shutdown
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def worker_env(*, database: dict, simulator_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a worker needs to share this test run's database, broker and keys."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(database),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "SII_SIMULATOR_URL": simulator_url,
+        "SII_CREDENTIALS_KEY": settings.SII_CREDENTIALS_KEY,
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "SII_RETRY_BACKOFF": "1",
+        **(extra or {}),
+    }

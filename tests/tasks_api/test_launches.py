@@ -1,0 +1,48 @@
+"""Launch records: written before the publish, published after commit, children in batches."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_celery_results.models import TaskResult
+
+from tasks_api.models import TaskLaunch
+from tasks_api.selectors import task_children_counts
+from tasks_api.services import task_launch, task_launch_children
+from tests.processes import wait_for
+
+
+@pytest.mark.django_db
+def test_a_launch_is_recorded_and_published_only_once_its_transaction_commits(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        launch = task_launch(task_type="sii.sync_f29", params={"company_id": "x"}, launched_by="system")
+
+    assert TaskLaunch.objects.get(pk=launch.pk).enqueued is None
+    assert len(callbacks) == 1
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_children_are_recorded_with_one_insert_per_batch_and_all_run(celery_worker_process):
+    parent = TaskLaunch.objects.create(task_type="sii.sync_documents_all_companies", launched_by="system")
+    params = [{"company_id": str(uuid.uuid4())} for _ in range(30)]
+
+    with CaptureQueriesContext(connection) as queries:
+        published = task_launch_children(
+            parent_task_id=str(parent.pk), task_type="sii.sync_documents", params_list=params, batch_size=10
+        )
+
+    assert published == 30
+    statements = [q["sql"].split()[0] for q in queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    assert statements == ["INSERT"] * 3
+    children = TaskLaunch.objects.filter(parent=parent)
+    assert {c.launched_by for c in children} == {"fanout"}
+    counts = wait_for(
+        lambda: (c := task_children_counts(parent_task_id=str(parent.pk)))["failed"] == 30 and c,
+        timeout=60, what="the 30 children to fail with Company not found",
+    )  # fmt: skip
+    assert counts["pending"] == counts["running"] == counts["succeeded"] == 0
+    assert TaskResult.objects.filter(result__contains="Company not found").count() == 30
