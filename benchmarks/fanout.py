@@ -51,7 +51,7 @@ def upsert_rows_per_second(count: int) -> None:
     from sii.services.documents import DOCUMENT_KEY
     from sii.services.upserts import rows_upsert
 
-    company = company_create(name="Bench upsert SpA", rut="76.086.428-5", sii_password="x")
+    company = company_create(name="Bench upsert SpA", rut="76.086.428-5", sii_password="x", subscribed=False)
     rows = purchase_rows(count)
     for label, batch in (
         ("insert", rows),
