@@ -13,8 +13,8 @@ from sii import crypto, rut
 from sii.models import Company, PurchaseDocument, SaleDocument, Subscription
 from sii.simulator.app import SiiSimulator
 from sii.simulator.server import serve_in_thread
-from tasks_api.selectors import task_children_counts
-from tasks_api.services import task_launch
+from tasks_api.selectors.launches import task_children_counts
+from tasks_api.services.launches import task_launch
 from tests.processes import WorkerProcess, wait_for, worker_env
 
 

@@ -5,13 +5,14 @@ an ImproperlyConfigured error that names the variable.
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice, env_int, env_list, env_secret, env_str
+from config.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -46,6 +47,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_results",
     "django_celery_beat",
     "tasks_api",
@@ -115,6 +120,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Cache
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/cache/
+# Per-process memory: it only holds the worker stats for a few seconds.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# REST API
+# ------------------------------------------------------------------------------
+# https://www.django-rest-framework.org/api-guide/settings/
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tasks_api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# https://jazzband.github.io/django-rest-knox/settings/
+# API tokens are stored hashed; they last until rotated (create_api_token) unless a TTL is set.
+_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 0, minimum=0)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=_TOKEN_TTL_DAYS) if _TOKEN_TTL_DAYS else None,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+# Worker stats: how long one broadcast waits for replies, and how long its answer is reused.
+TASKS_API_STATS_TIMEOUT = env_float("TASKS_API_STATS_TIMEOUT", 0.5, minimum=0.05)
+TASKS_API_STATS_CACHE_SECONDS = env_int("TASKS_API_STATS_CACHE_SECONDS", 3, minimum=0)
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS = {
+    "TITLE": "sii-tasks API",
+    "DESCRIPTION": "Launch, watch, revoke and inspect the Celery tasks that sync SII data.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc assets served from this app, not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "TAGS": [{"name": "Celery Tasks", "description": "Launch and follow background tasks."}],
+}
+
 # Celery
 # ------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
@@ -131,7 +180,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
     "visibility_timeout": SII_SYNC_TIME_LIMIT * 2 + 600,
     # Socket timeouts so that a publish to a dead or mute broker fails instead of hanging.
-    "socket_timeout": 5,
+    "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 1.0, minimum=0.1),
     "socket_connect_timeout": 2,
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -200,7 +249,7 @@ SII_BASE_URLS = {
 }
 SII_HTTP_TIMEOUT = env_int("SII_HTTP_TIMEOUT", 30, minimum=1)
 # Seconds between SII requests of one session; mature clients pace at one request a second.
-SII_REQUEST_INTERVAL = float(env_str("SII_REQUEST_INTERVAL", "1" if SII_MODE == "live" else "0"))
+SII_REQUEST_INTERVAL = env_float("SII_REQUEST_INTERVAL", 1.0 if SII_MODE == "live" else 0.0)
 # Transient SII errors retry at most SII_MAX_RETRIES times, waiting about
 # SII_RETRY_BACKOFF x 2^n seconds (with jitter) before retry n.
 SII_MAX_RETRIES = env_int("SII_MAX_RETRIES", 3, minimum=0)

@@ -15,8 +15,8 @@ from sii.services.documents import documents_sync
 from sii.services.f29 import f29_sync
 from sii.services.periods import current_year
 from sii.services.progress import SyncStopped
-from tasks_api.selectors import task_launch_is_revoked
-from tasks_api.services import task_launch_children
+from tasks_api.selectors.launches import task_launch_is_revoked
+from tasks_api.services.launches import task_launch_children, task_launch_retried
 
 
 class SiiTask(Task):
@@ -36,6 +36,9 @@ class SiiTask(Task):
         task_id = self.request.id
         if task_id and (task_id in worker_state.revoked or task_launch_is_revoked(task_id=task_id)):
             raise SyncStopped()
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
+        task_launch_retried(task_id=task_id, retries=self.request.retries + 1)
 
     def report_progress(self, *, current: int, total: int, step: str) -> None:
         """services.progress.Progress: stays STARTED, with the step in its meta."""

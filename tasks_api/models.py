@@ -42,10 +42,17 @@ class TaskLaunch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     terminate_requested = models.BooleanField(default=False)
+    retries = models.PositiveIntegerField(default=0, help_text="Retries so far (transient SII errors).")
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["parent", "created_at"])]
+        # view_tasklaunch (Django's own) lets a user list task types, read statuses and stats.
+        permissions = [
+            ("launch_task", "Can launch tasks"),
+            ("revoke_task", "Can revoke tasks"),
+            ("terminate_task", "Can terminate running tasks"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.task_type} {self.task_id}"

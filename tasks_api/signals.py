@@ -4,7 +4,7 @@ import logging
 
 from celery.signals import before_task_publish
 
-from tasks_api.services import LAUNCH_RECORDED_HEADER, task_launch_record_external
+from tasks_api.services.launches import LAUNCH_RECORDED_HEADER, task_launch_record_external
 
 logger = logging.getLogger(__name__)
 

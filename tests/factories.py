@@ -1,5 +1,7 @@
 """factory_boy factories for the models the tests need."""
 
+import uuid
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -43,3 +45,19 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+
+
+class TaskLaunchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tasks_api.TaskLaunch"
+
+    task_type = "sii.sync_documents"
+    params = factory.LazyAttribute(
+        lambda launch: (
+            {"company_id": str(uuid.uuid4())}
+            if launch.task_type in ("sii.sync_documents", "sii.sync_f29")
+            else {}
+        )
+    )
+    launched_by = "user"
+    enqueued = True

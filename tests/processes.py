@@ -89,3 +89,41 @@ def worker_env(*, database: dict, simulator_url: str, extra: dict[str, str] | No
         "SII_RETRY_BACKOFF": "1",
         **(extra or {}),
     }
+
+
+class WebServer:
+    """`manage.py runserver` in a subprocess (no autoreload), for tests that need their own env."""
+
+    def __init__(self, *, env: dict[str, str], port: int, log_path: Path) -> None:
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._log = log_path.open("w")
+        command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        import httpx
+
+        def answers() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError("The web server exited early")
+            try:
+                return httpx.get(self.base_url + "/api/schema/", timeout=1).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_for(answers, timeout=timeout, interval=0.2, what="the web server")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self._log.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -49,7 +49,7 @@ def test_a_worker_on_sqlite_and_the_file_system_broker_syncs_a_company(embedded_
         wait_for(lambda: " ready." in worker.log_tail(), timeout=60, what="the worker to be ready")
         task_id = manage(
             embedded_env, "shell", "--no-imports", "-c",
-            "from tasks_api.services import task_launch; "
+            "from tasks_api.services.launches import task_launch; "
             f"print(task_launch(task_type='sii.sync_documents', params={{'company_id': '{company_id}'}}, "
             "launched_by='system').task_id)",
         )  # fmt: skip

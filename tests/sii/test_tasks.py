@@ -11,8 +11,8 @@ from sii.models import Company, F29Declaration, FeeReceipt, PurchaseDocument, Sa
 from sii.services.periods import periods_ending, today
 from sii.tasks import sync_documents
 from tasks_api.models import TaskLaunch
-from tasks_api.selectors import task_children_counts
-from tasks_api.services import task_launch
+from tasks_api.selectors.launches import task_children_counts
+from tasks_api.services.launches import task_launch
 from tests.factories import CompanyFactory, SubscriptionFactory
 from tests.processes import wait_for
 

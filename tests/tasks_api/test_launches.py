@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
-from tasks_api.selectors import task_children_counts
-from tasks_api.services import task_launch, task_launch_children
+from tasks_api.selectors.launches import task_children_counts
+from tasks_api.services.launches import task_launch, task_launch_children
 from tests.processes import wait_for
 
 

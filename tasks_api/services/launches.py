@@ -36,14 +36,21 @@ def task_launch(
     return launch
 
 
+class TaskLaunchFailed(Exception):
+    """The broker did not take the message; the launch record says so too."""
+
+
 def task_launch_publish(*, launch: TaskLaunch, producer=None) -> None:
-    """Publish a recorded launch; mark it enqueued, or store why it was not and re-raise."""
+    """Publish a recorded launch; mark it enqueued, or record why it was not and raise."""
     try:
         _send(launch, producer=producer)
-    except Exception as exc:
-        TaskLaunch.objects.filter(pk=launch.pk).update(enqueued=False, enqueue_error=str(exc)[:2000])
-        raise
+    except Exception as exc:  # kombu and redis-py raise many types; all mean "not enqueued"
+        reason = str(exc) or type(exc).__name__
+        TaskLaunch.objects.filter(pk=launch.pk).update(enqueued=False, enqueue_error=reason[:2000])
+        launch.enqueued, launch.enqueue_error = False, reason
+        raise TaskLaunchFailed(reason) from exc
     TaskLaunch.objects.filter(pk=launch.pk).update(enqueued=True)
+    launch.enqueued = True
 
 
 def _send(launch: TaskLaunch, *, producer=None) -> None:
@@ -108,3 +115,8 @@ def task_launch_record_external(
             "enqueued": True,
         },
     )
+
+
+def task_launch_retried(*, task_id: str, retries: int) -> None:
+    """Note on the launch record how many times the task has been retried."""
+    TaskLaunch.objects.filter(task_id=task_id).update(retries=retries)

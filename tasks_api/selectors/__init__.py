@@ -1,0 +1,1 @@
+"""Reads that shape launch records, results and worker state for the API and the admin."""

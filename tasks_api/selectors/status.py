@@ -1,0 +1,93 @@
+"""A task's status as the API shows it: the launch record joined with its stored result."""
+
+import json
+import uuid
+
+from django_celery_results.models import TaskResult
+
+from tasks_api.models import TaskLaunch
+from tasks_api.registry import CATALOG
+from tasks_api.selectors.launches import task_children_counts
+
+FINISHED = frozenset({"SUCCESS", "FAILURE", "REVOKED"})
+WAITING = {"info": "Task is waiting to be executed"}
+UNKNOWN = {"info": "Task is waiting to be executed or doesn't exist"}
+
+
+def task_launch_find(*, task_id: str) -> TaskLaunch | None:
+    try:
+        return TaskLaunch.objects.filter(task_id=uuid.UUID(task_id)).first()
+    except ValueError:
+        return None
+
+
+def task_status_get(*, task_id: str) -> dict:
+    """{task_id, status, result, error, traceback, meta} plus what the launch record adds."""
+    launch = task_launch_find(task_id=task_id)
+    stored = TaskResult.objects.filter(task_id=task_id).first()
+    status = _status(launch, stored)
+    answer = {"task_id": task_id, **status, **_launch_fields(launch, stored)}
+    if launch and launch.task_type in CATALOG and CATALOG[launch.task_type].fans_out:
+        answer["meta"] = _with_children(answer["meta"], launch)
+    return answer
+
+
+def _status(launch: TaskLaunch | None, stored: TaskResult | None) -> dict:
+    if stored is not None and stored.status != "PENDING":
+        return _from_result(stored, launch)
+    if launch is None:
+        return _answer("PENDING", meta=UNKNOWN)
+    if launch.enqueued is False:
+        return _answer("FAILURE", error=f"Failed to launch task: {launch.enqueue_error}")
+    return _answer("PENDING", meta=WAITING)
+
+
+def _from_result(stored: TaskResult, launch: TaskLaunch | None) -> dict:
+    value = json.loads(stored.result) if stored.result else None
+    match stored.status:
+        case "SUCCESS":
+            return _answer("SUCCESS", result=value)
+        case "FAILURE":
+            return _answer("FAILURE", error=_error_message(value), traceback=stored.traceback)
+        case "STARTED":
+            progress = {k: v for k, v in (value or {}).items() if k not in ("pid", "info")}
+            return _answer("STARTED", meta={"info": "Task is running", **progress})
+        case "RETRY":
+            retries = launch.retries if launch else None
+            meta = {"info": "Task is being retried", "retries": retries, "last_error": _error_message(value)}
+            return _answer("RETRY", meta=meta)
+        case "REVOKED":
+            return _answer("REVOKED", meta={"info": "Task was revoked"})
+    return _answer(stored.status, meta=value if isinstance(value, dict) else None)
+
+
+def _answer(status: str, *, result=None, error=None, traceback=None, meta=None) -> dict:
+    return {"status": status, "result": result, "error": error, "traceback": traceback, "meta": meta}
+
+
+def _error_message(value) -> str | None:
+    """The exception's own message ("Company not found"), else its type."""
+    if not isinstance(value, dict):
+        return None if value is None else str(value)
+    message = value.get("exc_message")
+    if isinstance(message, list | tuple):
+        message = " ".join(str(part) for part in message)
+    return message or value.get("exc_type")
+
+
+def _launch_fields(launch: TaskLaunch | None, stored: TaskResult | None) -> dict:
+    finished = stored.date_done if stored and stored.status in FINISHED else None
+    return {
+        "task_type": launch.task_type if launch else (stored.task_name if stored else None),
+        "params": launch.params if launch else None,
+        "unknown": launch is None and stored is None,
+        "launched_at": launch.created_at if launch else None,
+        "started_at": stored.date_created if stored else None,
+        "finished_at": finished,
+    }
+
+
+def _with_children(meta: dict | None, launch: TaskLaunch) -> dict:
+    counts = task_children_counts(parent_task_id=str(launch.task_id))
+    done = counts["total"] > 0 and counts["pending"] + counts["running"] == 0
+    return {**(meta or {}), "children": counts, "children_done": done}

@@ -1,0 +1,124 @@
+"""The API's request and response shapes (the seed's contract), one serializer each."""
+
+import re
+
+from rest_framework import serializers
+
+from tasks_api.params import RejectUnknownFields, describe_errors
+from tasks_api.registry import CATALOG, TaskType, UnknownTaskType, task_type_get
+
+STATUSES = ("PENDING", "STARTED", "SUCCESS", "FAILURE", "RETRY", "REVOKED")
+
+
+class TaskParameterSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["string", "integer", "boolean"])
+    required = serializers.BooleanField()
+    default = serializers.JSONField(required=False)
+    min = serializers.IntegerField(required=False)
+    max = serializers.IntegerField(required=False)
+    pattern = serializers.CharField(required=False)
+    description = serializers.CharField(required=False)
+
+
+class TaskTypeSerializer(serializers.Serializer):
+    task_type = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    parameters = serializers.DictField(child=TaskParameterSerializer())
+
+
+class TaskLaunchRequestSerializer(RejectUnknownFields, serializers.Serializer):
+    """{task_type, params}; the params are validated by the task type's own serializer.
+
+    Nothing else is accepted: Celery options (queue, eta, task_id, link ...) are the server's.
+    """
+
+    default_error_messages = {"invalid": "Request body must be a JSON object"}
+
+    task_type = serializers.CharField(error_messages={"required": "task_type is required"})
+    params = serializers.DictField(
+        required=False, default=dict, error_messages={"not_a_dict": "params must be a JSON object"}
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            task_type = task_type_get(attrs["task_type"])
+        except UnknownTaskType as exc:
+            raise serializers.ValidationError({"task_type": [str(exc)]}) from None
+        params = task_type.params(data=attrs["params"])
+        if not params.is_valid():
+            raise serializers.ValidationError({"params": describe_errors(params, params.errors)})
+        return {"task_type": task_type.name, "params": params.task_kwargs()}
+
+
+class TaskLaunchedSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    task_type = serializers.CharField()
+    status = serializers.ChoiceField(choices=["PENDING"])
+    message = serializers.CharField()
+
+
+class TaskStatusSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUSES)
+    result = serializers.JSONField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    traceback = serializers.CharField(allow_null=True)
+    meta = serializers.JSONField(allow_null=True)
+    task_type = serializers.CharField(allow_null=True)
+    params = serializers.JSONField(allow_null=True)
+    unknown = serializers.BooleanField(help_text="True when nobody launched this id and no result exists.")
+    launched_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class TaskRevokeQuerySerializer(serializers.Serializer):
+    terminate = serializers.BooleanField(
+        required=False,
+        default=False,
+        error_messages={"invalid": "terminate must be true or false"},
+        help_text="Also kill the task if it is running (needs its own permission).",
+    )
+
+
+class TaskRevokedSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["revoked"])
+    terminate = serializers.BooleanField()
+    message = serializers.CharField()
+    children_revoked = serializers.IntegerField(
+        help_text="Unfinished children of a fan-out parent revoked too."
+    )
+
+
+class CeleryStatsSerializer(serializers.Serializer):
+    active_tasks = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
+    scheduled_tasks = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
+    registered_tasks = serializers.ListField(child=serializers.CharField())
+    worker_stats = serializers.DictField(child=serializers.DictField())
+    reserved_tasks = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
+    queues = serializers.DictField(child=serializers.IntegerField(allow_null=True))
+    workers_online = serializers.ListField(child=serializers.CharField())
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def launch_envelope(task_type: TaskType) -> type[serializers.Serializer]:
+    """A typed launch body for one task type (for the OpenAPI oneOf): {task_type, params}."""
+    words = re.split(r"[._]", task_type.name)
+    return type(
+        "".join(word.title() for word in words) + "LaunchRequest",
+        (serializers.Serializer,),
+        {
+            "__module__": __name__,
+            "__doc__": task_type.description,
+            "task_type": serializers.ChoiceField(choices=[task_type.name]),
+            "params": task_type.params(required=False),
+        },
+    )
+
+
+LAUNCH_ENVELOPES = {name: launch_envelope(task_type) for name, task_type in CATALOG.items()}

@@ -1,0 +1,1 @@
+"""Business logic of the task API: launching and revoking tasks (plain functions)."""

@@ -1,0 +1,75 @@
+"""Revoking tasks without ever overwriting the state of one that already finished."""
+
+import logging
+
+from celery import current_app
+from django.db import transaction
+from django.utils import timezone
+from django_celery_results.models import TaskResult
+
+from tasks_api.models import TaskLaunch
+from tasks_api.selectors.status import FINISHED, task_launch_find
+
+logger = logging.getLogger(__name__)
+
+
+class TaskNotFound(LookupError):
+    """Nobody launched a task with that id and no result is stored for it."""
+
+
+class TaskAlreadyFinished(Exception):
+    """The task (and, for a fan-out parent, every child) has finished; nothing to revoke."""
+
+
+def task_revoke(*, task_id: str, terminate: bool = False, user=None) -> list[str]:
+    """Revoke a pending or running task (and a fan-out parent's unfinished children).
+
+    Pending tasks show REVOKED at once, even with no worker online: the launch record and the
+    result store both say so, and the task refuses to run when a worker receives it later.
+    A running task is told through the broker, and killed when `terminate` is true.
+    Returns the ids revoked: the task's own unless it had finished, and its unfinished children.
+    """
+    launch = task_launch_find(task_id=task_id)
+    if launch is None:
+        if TaskResult.objects.filter(task_id=task_id).exists():
+            raise TaskAlreadyFinished(task_id)
+        raise TaskNotFound(task_id)
+    unfinished = _unfinished_ids([launch, *launch.children.all()])
+    if not unfinished:
+        raise TaskAlreadyFinished(task_id)
+    _mark_revoked(unfinished, terminate=terminate, user=user)
+    _broadcast_revoke(unfinished, terminate=terminate)
+    return unfinished
+
+
+def _broadcast_revoke(task_ids: list[str], *, terminate: bool) -> None:
+    try:
+        current_app.control.revoke(task_ids, terminate=terminate, signal="SIGTERM")
+    except Exception:  # the broker is down: the launch records still stop the tasks
+        logger.warning("Revoke of %s recorded but not broadcast: broker unreachable", task_ids, exc_info=True)
+
+
+def _unfinished_ids(launches: list[TaskLaunch]) -> list[str]:
+    ids = [str(launch.task_id) for launch in launches]
+    finished = set(
+        TaskResult.objects.filter(task_id__in=ids, status__in=FINISHED).values_list("task_id", flat=True)
+    )
+    return [task_id for task_id in ids if task_id not in finished]
+
+
+@transaction.atomic
+def _mark_revoked(task_ids: list[str], *, terminate: bool, user) -> None:
+    now = timezone.now()
+    TaskLaunch.objects.filter(task_id__in=task_ids, revoke_requested_at__isnull=True).update(
+        revoke_requested_at=now, revoked_by=user, terminate_requested=terminate
+    )
+    # Tasks no worker has started get their REVOKED row now; running ones are left to the
+    # worker, which records REVOKED itself when it stops them. Both statements only touch rows
+    # that are absent or PENDING, so a task finishing meanwhile keeps its own state.
+    names = {
+        str(k): v
+        for k, v in TaskLaunch.objects.filter(task_id__in=task_ids).values_list("task_id", "task_type")
+    }
+    rows = [TaskResult(task_id=i, status="REVOKED", task_name=names.get(i), date_done=now) for i in task_ids]
+    TaskResult.objects.bulk_create(rows, ignore_conflicts=True)
+    TaskResult.objects.filter(task_id__in=task_ids, status="PENDING").update(status="REVOKED", date_done=now)
