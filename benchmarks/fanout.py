@@ -1,4 +1,4 @@
-"""Benchmark: upsert throughput, and an all-companies sync over N simulated companies.
+"""Benchmark: upsert throughput, an all-companies sync over N companies, API latencies.
 
 Run with `make bench` (PostgreSQL + Redis). It reports figures; it asserts nothing.
 Uses its own database (sii_tasks_bench), dropped and re-created on every run.
@@ -23,6 +23,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     upsert_rows_per_second(options.rows)
     fan_out(options.companies)
+    api_latency()
 
 
 def _arguments() -> argparse.Namespace:
@@ -71,6 +72,13 @@ def fan_out(companies: int) -> None:
 
     report = run_fleet(companies)
     for name, value in report.items():
+        print(f"{name:<34} {value}")
+
+
+def api_latency() -> None:
+    from benchmarks.api import run_api_latency
+
+    for name, value in run_api_latency().items():
         print(f"{name:<34} {value}")
 
 

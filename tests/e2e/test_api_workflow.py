@@ -178,3 +178,20 @@ def test_a_launch_with_the_broker_down_answers_500_quickly_and_records_it_not_en
     launch = TaskLaunch.objects.get()
     assert (launch.enqueued, bool(launch.enqueue_error)) == (False, True)
     print(f"broker {broker}: 500 after {elapsed:.2f} s")  # reported, not asserted: see the benchmark
+
+
+def test_terminate_kills_a_running_task_and_it_shows_revoked(http, live_simulator):
+    company = CompanyFactory()
+    live_simulator.faults.add("getResumen", "delay:20000", times=None)
+    task_id = http.post(
+        "/tasks/launch", json={"task_type": "sii.sync_documents", "params": {"company_id": str(company.pk)}}
+    ).json()["task_id"]
+    poll(http, task_id, until=("STARTED",), timeout=30)
+
+    response = http.delete(f"/tasks/{task_id}", params={"terminate": "true"})
+
+    assert response.json()["terminate"] is True
+    body = poll(http, task_id, timeout=30)
+    assert body["status"] == "REVOKED"
+    assert TaskLaunch.objects.get(task_id=task_id).terminate_requested is True
+    assert not PurchaseDocument.objects.filter(company=company).exists()
