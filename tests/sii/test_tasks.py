@@ -105,10 +105,12 @@ def test_a_transient_sii_error_is_retried_until_the_sync_succeeds(live_simulator
     company = CompanyFactory()
     live_simulator.faults.add("getResumen", "http:503", times=2)
 
-    stored = finished(launch("sii.sync_documents", company_id=str(company.pk)), timeout=90)
+    task_id = launch("sii.sync_documents", company_id=str(company.pk))
 
+    stored = finished(task_id, timeout=90)
     assert stored.status == "SUCCESS", stored.traceback
     assert live_simulator.requests_to("CAutInicio.cgi") == 3  # the first run and two retries
+    assert TaskLaunch.objects.get(task_id=task_id).retries == 2
 
 
 def test_a_persistent_transient_error_fails_after_three_retries(live_simulator):
