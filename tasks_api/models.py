@@ -6,6 +6,10 @@ from django.conf import settings
 from django.db import models
 
 
+def new_task_id() -> str:
+    return str(uuid.uuid4())
+
+
 class TaskLaunch(models.Model):
     class LaunchedBy(models.TextChoices):
         USER = "user", "User"
@@ -13,9 +17,12 @@ class TaskLaunch(models.Model):
         FANOUT = "fanout", "Fan-out parent"
         SYSTEM = "system", "System"
 
-    task_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Text, as Celery and django-celery-results spell task ids, so the two join on equal strings.
+    task_id = models.CharField(primary_key=True, max_length=36, default=new_task_id, editable=False)
     task_type = models.CharField(max_length=100, db_index=True)
     params = models.JSONField(default=dict, help_text="Validated keyword arguments of the task.")
+    # Copied from params["company_id"] when there is one, to filter and search runs by company.
+    company_id = models.UUIDField(null=True, blank=True, db_index=True)
     launched_by = models.CharField(max_length=10, choices=LaunchedBy.choices, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

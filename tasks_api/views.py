@@ -82,7 +82,7 @@ class CeleryTaskViewSet(viewsets.ViewSet):
         except TaskLaunchFailed as exc:
             raise LaunchFailed(f"Failed to launch task: {exc}") from exc
         answer = {
-            "task_id": str(launch.task_id),
+            "task_id": launch.task_id,
             "task_type": launch.task_type,
             "status": "PENDING",
             "message": f"Task {launch.task_type} launched successfully",

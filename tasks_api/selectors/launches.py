@@ -14,17 +14,17 @@ def task_launch_is_revoked(*, task_id: str) -> bool:
 
 
 def task_children_counts(*, parent_task_id: str) -> dict[str, int]:
-    """How a fan-out parent's children are doing: pending, running, succeeded, failed, total."""
-    # Two queries whatever the number of children. The ids go through Python because
-    # TaskResult.task_id is text while launch ids are UUIDs (stored differently per database).
-    child_ids = [
-        str(i) for i in TaskLaunch.objects.filter(parent_id=parent_task_id).values_list("task_id", flat=True)
-    ]
-    by_status = TaskResult.objects.filter(task_id__in=child_ids)
+    """How a fan-out parent's children are doing: pending, running, succeeded, failed, total.
+
+    Two queries whatever the number of children.
+    """
+    children = TaskLaunch.objects.filter(parent_id=parent_task_id)
+    total = children.count()
+    by_status = TaskResult.objects.filter(task_id__in=children.values("task_id"))
     counts = by_status.aggregate(
         running=Count("id", filter=Q(status__in=_RUNNING)),
         succeeded=Count("id", filter=Q(status="SUCCESS")),
         failed=Count("id", filter=Q(status__in=_FAILED)),
     )
-    counts["pending"] = len(child_ids) - sum(counts.values())
-    return {"total": len(child_ids), **counts}
+    counts["pending"] = total - sum(counts.values())
+    return {"total": total, **counts}

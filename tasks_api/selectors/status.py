@@ -1,7 +1,6 @@
 """A task's status as the API shows it: the launch record joined with its stored result."""
 
 import json
-import uuid
 
 from django_celery_results.models import TaskResult
 
@@ -15,10 +14,7 @@ UNKNOWN = {"info": "Task is waiting to be executed or doesn't exist"}
 
 
 def task_launch_find(*, task_id: str) -> TaskLaunch | None:
-    try:
-        return TaskLaunch.objects.filter(task_id=uuid.UUID(task_id)).first()
-    except ValueError:
-        return None
+    return TaskLaunch.objects.filter(task_id=task_id).first()
 
 
 def task_status_get(*, task_id: str) -> dict:
@@ -88,6 +84,6 @@ def _launch_fields(launch: TaskLaunch | None, stored: TaskResult | None) -> dict
 
 
 def _with_children(meta: dict | None, launch: TaskLaunch) -> dict:
-    counts = task_children_counts(parent_task_id=str(launch.task_id))
+    counts = task_children_counts(parent_task_id=launch.task_id)
     done = counts["total"] > 0 and counts["pending"] + counts["running"] == 0
     return {**(meta or {}), "children": counts, "children_done": done}

@@ -24,9 +24,9 @@ def task_launch(
 ) -> TaskLaunch:
     """Record a launch and publish it once the record is committed."""
     launch = TaskLaunch.objects.create(
-        task_id=uuid.uuid4(),
         task_type=task_type,
         params=params,
+        company_id=_company_id(params),
         launched_by=launched_by,
         user=user,
         relaunch_of=relaunch_of,
@@ -34,6 +34,13 @@ def task_launch(
     )
     transaction.on_commit(lambda: task_launch_publish(launch=launch), robust=False)
     return launch
+
+
+def _company_id(params: dict) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(params["company_id"]))
+    except (KeyError, ValueError):
+        return None
 
 
 class TaskLaunchFailed(Exception):
@@ -57,7 +64,7 @@ def _send(launch: TaskLaunch, *, producer=None) -> None:
     current_app.send_task(
         launch.task_type,
         kwargs=launch.params,
-        task_id=str(launch.task_id),
+        task_id=launch.task_id,
         producer=producer,
         retry=True,
         # Tells the before_task_publish handler that this publish is already recorded.
@@ -74,9 +81,9 @@ def task_launch_children(
     for batch in _chunks(params_list, batch_size):
         launches = [
             TaskLaunch(
-                task_id=uuid.uuid4(),
                 task_type=task_type,
                 params=params,
+                company_id=_company_id(params),
                 launched_by=TaskLaunch.LaunchedBy.FANOUT,
                 parent_id=parent_task_id,
                 enqueued=True,
@@ -112,6 +119,7 @@ def task_launch_record_external(
             "params": params,
             "launched_by": launched_by,
             "periodic_task_name": periodic_task_name,
+            "company_id": _company_id(params),
             "enqueued": True,
         },
     )

@@ -50,7 +50,7 @@ def _broadcast_revoke(task_ids: list[str], *, terminate: bool) -> None:
 
 
 def _unfinished_ids(launches: list[TaskLaunch]) -> list[str]:
-    ids = [str(launch.task_id) for launch in launches]
+    ids = [launch.task_id for launch in launches]
     finished = set(
         TaskResult.objects.filter(task_id__in=ids, status__in=FINISHED).values_list("task_id", flat=True)
     )
