@@ -52,6 +52,7 @@ class TaskLaunch(models.Model):
     retries = models.PositiveIntegerField(default=0, help_text="Retries so far (transient SII errors).")
 
     class Meta:
+        verbose_name = "task run"
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["parent", "created_at"])]
         # view_tasklaunch (Django's own) lets a user list task types, read statuses and stats.

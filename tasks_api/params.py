@@ -69,12 +69,23 @@ def year_field() -> serializers.RegexField:
 
 def describe_errors(serializer: serializers.Serializer, detail: dict) -> list[str]:
     """Sentences naming each bad parameter: 'months must be between 1 and 12'."""
-    sentences = []
-    for name, errors in detail.items():
-        field = serializer.fields.get(name)
-        for error in errors if isinstance(errors, list) else [errors]:
-            sentences.append(_describe(name, field, error))
-    return sentences
+    return [
+        sentence
+        for sentences in describe_errors_by_field(serializer, detail).values()
+        for sentence in sentences
+    ]
+
+
+def describe_errors_by_field(serializer: serializers.Serializer, detail: dict) -> dict[str, list[str]]:
+    """The same sentences, per parameter ("params" holds the ones about no single parameter)."""
+    return {
+        name: [_describe(name, serializer.fields.get(name), error) for error in _as_list(errors)]
+        for name, errors in detail.items()
+    }
+
+
+def _as_list(errors) -> list:
+    return errors if isinstance(errors, list) else [errors]
 
 
 def _describe(name: str, field, error) -> str:

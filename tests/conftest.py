@@ -11,7 +11,7 @@ from sii.client.http import SiiClient
 from sii.simulator.app import SiiSimulator
 from sii.simulator.server import serve_in_thread
 from tests.factories import SIMULATOR_CLAVE, CompanyFactory
-from tests.processes import WorkerProcess, worker_env
+from tests.processes import WorkerProcess, free_port, worker_env
 
 SIMULATED_HOST = "http://sii.test"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -72,3 +72,21 @@ def celery_worker_process(django_db_setup, django_db_blocker, served_simulator):
         yield worker
     finally:
         worker.stop()
+
+
+@pytest.fixture
+def unreachable_broker():
+    """Point this process's Celery app at a closed port, so publishing really fails."""
+    original = celery_app.conf.broker_url
+    celery_app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    _forget_broker_connections()
+    yield
+    celery_app.conf.broker_url = original
+    _forget_broker_connections()
+
+
+def _forget_broker_connections() -> None:
+    # Celery caches its connection and producer pools (kombu keeps them per broker URL); drop
+    # the app's references so the next publish looks them up for the current broker_url.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None

@@ -61,3 +61,75 @@ class TaskLaunchFactory(factory.django.DjangoModelFactory):
     )
     launched_by = "user"
     enqueued = True
+
+
+class PurchaseDocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sii.PurchaseDocument"
+
+    company = factory.SubFactory(CompanyFactory)
+    period = "202501"
+    tipo_doc = 33
+    folio = factory.Sequence(lambda n: 1000 + n)
+    counterparty_rut = 76_086_428
+    counterparty_dv = "5"
+    counterparty_name = "Proveedora Austral Ltda"
+    issued_on = factory.LazyFunction(timezone.localdate)
+    monto_neto = 100_000
+    monto_iva = 19_000
+    monto_total = 119_000
+    estado_contable = "REGISTRO"
+    raw = factory.LazyAttribute(
+        lambda doc: {"detTipoDoc": doc.tipo_doc, "detNroDoc": doc.folio, "detRznSoc": doc.counterparty_name}
+    )
+
+
+class SaleDocumentFactory(PurchaseDocumentFactory):
+    class Meta:
+        model = "sii.SaleDocument"
+        exclude = ("estado_contable",)
+
+    counterparty_name = "Cliente Ñandú SpA"
+
+
+class RcvSummaryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sii.RcvSummary"
+
+    company = factory.SubFactory(CompanyFactory)
+    period = "202501"
+    operacion = "VENTA"
+    estado_contable = "REGISTRO"
+    tipo_doc = 39
+    total_documentos = 12
+    monto_total = 240_000
+    raw = factory.LazyAttribute(lambda row: {"rsmnTipoDocInteger": row.tipo_doc, "rsmnTotDoc": 12})
+
+
+class FeeReceiptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sii.FeeReceipt"
+
+    company = factory.SubFactory(CompanyFactory)
+    period = "202501"
+    numero = factory.Sequence(lambda n: 1 + n)
+    issuer_rut = 12_345_678
+    issuer_dv = "5"
+    issuer_name = "María Pérez"
+    issued_on = factory.LazyFunction(timezone.localdate)
+    monto_bruto = 100_000
+    retencion = 13_750
+    monto_liquido = 86_250
+    raw = factory.LazyAttribute(lambda receipt: {"nroboleta": receipt.numero})
+
+
+class F29DeclarationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sii.F29Declaration"
+
+    company = factory.SubFactory(CompanyFactory)
+    period = "202501"
+    folio = factory.Sequence(lambda n: 8_000_000 + n)
+    estado = "Vigente"
+    total_a_pagar = 54_321
+    raw = factory.LazyAttribute(lambda form: {"folio": form.folio, "estado": form.estado})

@@ -43,6 +43,17 @@ def _company_id(params: dict) -> uuid.UUID | None:
         return None
 
 
+def task_relaunch(*, launch: TaskLaunch, user) -> TaskLaunch:
+    """A new launch with the same task type and exactly the same params, linked to the original."""
+    return task_launch(
+        task_type=launch.task_type,
+        params=launch.params,
+        launched_by=TaskLaunch.LaunchedBy.USER,
+        user=user,
+        relaunch_of=launch,
+    )
+
+
 class TaskLaunchFailed(Exception):
     """The broker did not take the message; the launch record says so too."""
 

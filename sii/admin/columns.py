@@ -1,0 +1,51 @@
+"""Shared admin pieces: RUT search in any spelling, peso amounts, the raw SII row."""
+
+import json
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.utils.html import format_html
+
+from sii import rut, selectors
+
+
+class RutSearchMixin:
+    """Also match a RUT column when the search term is a RUT: '76.086.428-5', '76086428' ..."""
+
+    rut_search_field = "rut_body"
+
+    def get_search_results(self, request, queryset: QuerySet, search_term: str):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if bodies := selectors.rut_bodies_matching(search_term):
+            results |= queryset.filter(**{f"{self.rut_search_field}__in": bodies})
+        return results, may_have_duplicates
+
+
+def pesos(value: int | None) -> str:
+    """Chilean display of an amount: 1.234.567."""
+    return "—" if value is None else f"{value:,}".replace(",", ".")
+
+
+def amount_column(field: str, label: str):
+    """A ModelAdmin method showing a peso amount field with dots, sortable by that field."""
+
+    @admin.display(description=label, ordering=field)
+    def column(modeladmin, row) -> str:
+        return pesos(getattr(row, field))
+
+    return column
+
+
+def rut_column(body_field: str, dv_field: str, label: str):
+    """A ModelAdmin method showing a RUT stored as body + check digit, formatted."""
+
+    @admin.display(description=label, ordering=body_field)
+    def column(modeladmin, row) -> str:
+        return rut.Rut(body=getattr(row, body_field), dv=getattr(row, dv_field)).formatted
+
+    return column
+
+
+@admin.display(description="Raw SII row")
+def raw_row(modeladmin, row) -> str:
+    return format_html("<pre>{}</pre>", json.dumps(row.raw, indent=2, ensure_ascii=False))

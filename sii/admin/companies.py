@@ -1,0 +1,100 @@
+"""Companies in the admin: RUT in any spelling, a write-only SII password, sync actions."""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.utils.html import format_html_join
+
+from sii import selectors
+from sii.admin.columns import RutSearchMixin
+from sii.admin.launches import companies_sync
+from sii.forms import CompanyAdminForm
+from sii.models import Company, Subscription
+
+# The detail shows the model fields: formatted in local time, "-" when never synced.
+SYNC_FIELDS = ("last_documents_sync_at", "last_f29_sync_at", "synced_documents")
+
+
+class SubscriptionInline(admin.TabularInline):
+    model = Subscription
+    fields = ("status", "starts_on", "ends_on", "created_at")
+    readonly_fields = ("created_at",)
+    extra = 0
+
+
+class ActiveSubscriptionFilter(admin.SimpleListFilter):
+    title = "active subscription"
+    parameter_name = "subscription_active"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(subscription_active=self.value() == "yes")
+        return queryset
+
+
+@admin.register(Company)
+class CompanyAdmin(RutSearchMixin, admin.ModelAdmin):
+    form = CompanyAdminForm
+    list_display = (
+        "name",
+        "rut",
+        "sii_credentials",
+        "subscription_active",
+        "last_documents_sync",
+        "last_f29_sync",
+    )
+    list_filter = (ActiveSubscriptionFilter,)
+    search_fields = ("name",)
+    search_help_text = "Name or RUT (76.086.428-5, 76086428-5 or 76086428)"
+    readonly_fields = ("sii_credentials", *SYNC_FIELDS)
+    inlines = (SubscriptionInline,)
+    actions = ("sync_documents_now", "sync_f29_now")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:  # a new company: no stored password, nothing synced yet
+            return [(None, {"fields": ("name", "rut", "sii_password")})]
+        password = ("sii_password",) if self.has_change_permission(request, obj) else ()
+        company = ("name", "rut", *password, "sii_credentials")
+        return [(None, {"fields": company}), ("Sync", {"fields": SYNC_FIELDS})]
+
+    def get_queryset(self, request) -> QuerySet:
+        return selectors.company_list_annotate(queryset=super().get_queryset(request))
+
+    def has_launch_permission(self, request) -> bool:
+        return request.user.has_perm("tasks_api.launch_task")
+
+    # In the list and on view-only pages; editable pages show the form's "rut" field instead.
+    @admin.display(description="RUT", ordering="rut_body")
+    def rut(self, company: Company) -> str:
+        return company.rut_formatted
+
+    @admin.display(description="SII credentials", boolean=True)
+    def sii_credentials(self, company: Company) -> bool:
+        return company.has_sii_credentials
+
+    @admin.display(description="Active subscription", boolean=True, ordering="subscription_active")
+    def subscription_active(self, company: Company) -> bool:
+        return company.subscription_active
+
+    @admin.display(description="Last documents sync", ordering="last_documents_sync_at")
+    def last_documents_sync(self, company: Company):
+        return company.last_documents_sync_at
+
+    @admin.display(description="Last F29 sync", ordering="last_f29_sync_at")
+    def last_f29_sync(self, company: Company):
+        return company.last_f29_sync_at
+
+    @admin.display(description="Synced rows")
+    def synced_documents(self, company: Company) -> str:
+        counts = selectors.company_document_counts(company=company)
+        return format_html_join("", "<div>{}: {}</div>", counts.items())
+
+    @admin.action(description="Sync documents now", permissions=["launch"])
+    def sync_documents_now(self, request, queryset: QuerySet) -> None:
+        companies_sync(self, request, queryset, task_type="sii.sync_documents")
+
+    @admin.action(description="Sync F29 now", permissions=["launch"])
+    def sync_f29_now(self, request, queryset: QuerySet) -> None:
+        companies_sync(self, request, queryset, task_type="sii.sync_f29")

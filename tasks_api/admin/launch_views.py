@@ -1,0 +1,111 @@
+"""Launch a task from the admin: one form per catalog task type, validated by its serializer."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from rest_framework import fields as drf_fields
+
+from sii.models import Company
+from tasks_api.models import TaskLaunch
+from tasks_api.params import describe_errors_by_field
+from tasks_api.registry import CATALOG, TaskType
+from tasks_api.selectors.catalog import parameter_describe
+from tasks_api.services.launches import TaskLaunchFailed, task_launch
+
+
+def urls(modeladmin) -> list:
+    wrap = modeladmin.admin_site.admin_view
+    return [
+        path(
+            "launch/",
+            wrap(lambda request: choose_view(modeladmin, request)),
+            name="tasks_api_tasklaunch_launch",
+        ),
+        path(
+            "launch/<str:task_type>/",
+            wrap(lambda request, task_type: launch_view(modeladmin, request, task_type)),
+            name="tasks_api_tasklaunch_launch_type",
+        ),
+    ]
+
+
+def choose_view(modeladmin, request):
+    _require_launch(request)
+    context = {**_context(modeladmin, request, "Launch a task"), "task_types": CATALOG.values()}
+    return TemplateResponse(request, "admin/tasks_api/tasklaunch/launch_choose.html", context)
+
+
+def launch_view(modeladmin, request, task_type: str):
+    _require_launch(request)
+    if task_type not in CATALOG:
+        raise Http404(f"Unknown task type {task_type}")
+    spec = CATALOG[task_type]
+    form = params_form(spec)(request.POST or None)
+    if request.method == "POST" and form.is_valid() and (launch := _launch(request, spec, form)):
+        return HttpResponseRedirect(reverse("admin:tasks_api_tasklaunch_change", args=[launch.task_id]))
+    context = {**_context(modeladmin, request, f"Launch {task_type}"), "spec": spec, "form": form}
+    return TemplateResponse(request, "admin/tasks_api/tasklaunch/launch_form.html", context)
+
+
+def _launch(request, spec: TaskType, form: forms.Form) -> TaskLaunch | None:
+    """Validate with the API's serializer (same defaults, limits, messages), then launch."""
+    submitted = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
+    params = spec.params(data=submitted)
+    if not params.is_valid():
+        for name, sentences in describe_errors_by_field(params, params.errors).items():
+            form.add_error(name if name in form.fields else None, sentences)
+        return None
+    try:
+        launch = task_launch(
+            task_type=spec.name,
+            params=params.task_kwargs(),
+            launched_by=TaskLaunch.LaunchedBy.USER,
+            user=request.user,
+        )
+    except TaskLaunchFailed as exc:
+        form.add_error(None, f"Failed to launch task: {exc}")
+        return None
+    messages.success(request, f"Launched {spec.name} as task {launch.task_id}.")
+    return launch
+
+
+def params_form(spec: TaskType) -> type[forms.Form]:
+    """Inputs only: every check is the serializer's, so the admin says what the API says."""
+    fields = {name: _form_field(name, field) for name, field in spec.params().fields.items()}
+    return type(f"{spec.name.title().replace('.', '').replace('_', '')}Form", (forms.Form,), fields)
+
+
+def _form_field(name: str, field: drf_fields.Field) -> forms.Field:
+    described = parameter_describe(field)
+    initial = described.get("default")
+    help_text = _help(described)
+    if name == "company_id":
+        choices = [("", "---------")] + [
+            (str(c.pk), f"{c.name} ({c.rut_formatted})") for c in Company.objects.all()
+        ]
+        return forms.CharField(
+            label="Company", required=False, widget=forms.Select(choices=choices), help_text=help_text
+        )
+    return forms.CharField(required=False, initial=initial, help_text=help_text)
+
+
+def _help(described: dict) -> str:
+    parts = [described.get("description", "")]
+    if "min" in described:
+        parts.append(f"from {described['min']}" + (f" to {described['max']}" if "max" in described else ""))
+    if "default" in described:
+        parts.append(f"default {described['default']}")
+    parts.append("required" if described["required"] else "optional")
+    return "; ".join(part for part in parts if part)
+
+
+def _require_launch(request) -> None:
+    if not request.user.has_perm("tasks_api.launch_task"):
+        raise PermissionDenied
+
+
+def _context(modeladmin, request, title: str) -> dict:
+    return {**modeladmin.admin_site.each_context(request), "title": title, "opts": modeladmin.model._meta}

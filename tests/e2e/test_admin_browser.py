@@ -1,0 +1,151 @@
+"""An operator in headless Chromium: find a failed sync, read why, relaunch it, watch it succeed.
+
+Drives Debian's Chromium with Playwright against a live server, a real worker and PostgreSQL.
+A screenshot of every page visited is kept under artifacts/browser/.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from tasks_api.models import TaskLaunch
+from tasks_api.services.launches import task_launch
+from tests.factories import CompanyFactory, UserFactory
+from tests.processes import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
+PASSWORD = "operator-pass-123"
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are
+    # still synchronous and safe, so Django's async guard is lifted for these tests only.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield page
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, live_server) -> None:
+    user = UserFactory(username="operator", is_staff=True, is_superuser=True)
+    user.set_password(PASSWORD)
+    user.save()
+    page.goto(f"{live_server.url}/admin/login/")
+    shot(page, "01-login")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+
+
+def yesterdays_failed_sync(simulator) -> tuple:
+    company = CompanyFactory(name="Ferretería Sur SpA", subscribed=True)
+    simulator.faults.add(
+        "getResumen", "resp_estado:2:Parametros invalidos", times=None, rut=str(company.rut_body)
+    )
+    launch = task_launch(
+        task_type="sii.sync_documents", params={"company_id": str(company.pk), "months": 1, "month_offset": 1},
+        launched_by=TaskLaunch.LaunchedBy.BEAT, periodic_task_name="Sync documents for all companies (daily)",
+    )  # fmt: skip
+    wait_for(lambda: _status(launch) == "FAILURE", timeout=60, what="the sync to fail")
+    TaskLaunch.objects.filter(pk=launch.pk).update(created_at=timezone.now() - timezone.timedelta(days=1))
+    simulator.faults.clear()
+    return company, launch
+
+
+def _status(launch) -> str:
+    from tasks_api.selectors.status import task_status_get
+
+    return task_status_get(task_id=launch.task_id)["status"]
+
+
+def test_an_operator_finds_a_failed_sync_reads_why_relaunches_it_and_watches_it_succeed(
+    browser_page, live_server, celery_worker_process, live_simulator
+):
+    page = browser_page
+    company, failed = yesterdays_failed_sync(live_simulator)
+    log_in(page, live_server)
+
+    page.goto(f"{live_server.url}/admin/tasks_api/tasklaunch/?status=FAILURE&q={company.rut_formatted}")
+    shot(page, "02-failed-runs")
+    page.click(f"#result_list a[href*='/tasklaunch/{failed.task_id}/change/']")
+    page.wait_for_selector("text=Parametros invalidos")
+    shot(page, "03-failed-run-detail")
+    assert "SiiRejected" in page.content()
+
+    page.goto(f"{live_server.url}/admin/tasks_api/tasklaunch/?status=FAILURE")
+    page.check(f"input[name=_selected_action][value='{failed.task_id}']")
+    page.select_option("select[name=action]", "relaunch_selected")
+    page.click("button[name=index]")
+    page.wait_for_selector("#action-plan")
+    shot(page, "04-relaunch-confirmation")
+    page.click("input[value='Yes, relaunch']")
+    page.wait_for_selector(".messagelist .success")
+    shot(page, "05-relaunched")
+
+    again = TaskLaunch.objects.get(relaunch_of=failed)
+    assert again.params == failed.params
+    page.click(f".messagelist a[href$='/tasklaunch/{again.task_id}/change/']")
+    wait_for(
+        lambda: page.reload() or "SUCCESS" in page.inner_text("fieldset"),
+        timeout=60,
+        interval=0.5,
+        what="SUCCESS",
+    )
+    shot(page, "06-relaunched-run-succeeded")
+    assert f"relaunch of {failed.task_id}" in page.content()
+
+
+def test_an_operator_launches_an_f29_sync_and_a_wrong_year_is_refused_with_the_api_s_message(
+    browser_page, live_server, celery_worker_process, live_simulator
+):
+    page = browser_page
+    company = CompanyFactory(name="Demo SpA")
+    log_in(page, live_server)
+
+    page.goto(f"{live_server.url}/admin/tasks_api/tasklaunch/")
+    page.click("text=Launch a task")
+    page.click("text=sii.sync_f29")
+    page.select_option("select[name=company_id]", str(company.pk))
+    page.fill("input[name=year]", "2999")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".errorlist")
+    shot(page, "07-launch-f29-wrong-year")
+    assert f"year must be between 2000 and {timezone.localdate().year}" in page.inner_text(".errorlist")
+    assert not TaskLaunch.objects.exists()
+
+    last_year = str(timezone.localdate().year - 1)
+    page.fill("input[name=year]", last_year)
+    page.click("input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    launch = TaskLaunch.objects.get()
+    assert launch.params == {"company_id": str(company.pk), "year": last_year}
+    wait_for(
+        lambda: page.reload() or "SUCCESS" in page.inner_text("fieldset"),
+        timeout=60,
+        interval=0.5,
+        what="SUCCESS",
+    )
+    shot(page, "08-f29-run-succeeded")
