@@ -29,17 +29,22 @@ class SyncedRowAdmin(RutSearchMixin, admin.ModelAdmin):
         return False
 
 
-class RcvDocumentAdmin(SyncedRowAdmin):
+class RcvAmountsAdmin(SyncedRowAdmin):
+    """The four RCV amounts, shown as Chilean pesos (1.190.000)."""
+
+    exento = amount_column("monto_exento", "Exento")
+    neto = amount_column("monto_neto", "Neto")
+    iva = amount_column("monto_iva", "IVA")
+    total = amount_column("monto_total", "Total")
+
+
+class RcvDocumentAdmin(RcvAmountsAdmin):
     rut_search_field = "counterparty_rut"
     search_fields = ("=folio", "counterparty_name")
     search_help_text = "Folio, counterparty RUT (any spelling) or name"
     date_hierarchy = "issued_on"
     ordering = ("-period", "tipo_doc", "folio")
     counterparty = rut_column("counterparty_rut", "counterparty_dv", "Counterparty RUT")
-    exento = amount_column("monto_exento", "Exento")
-    neto = amount_column("monto_neto", "Neto")
-    iva = amount_column("monto_iva", "IVA")
-    total = amount_column("monto_total", "Total")
 
 
 @admin.register(PurchaseDocument)
@@ -74,7 +79,7 @@ class SaleDocumentAdmin(RcvDocumentAdmin):
 
 
 @admin.register(RcvSummary)
-class RcvSummaryAdmin(SyncedRowAdmin):
+class RcvSummaryAdmin(RcvAmountsAdmin):
     list_display = (
         "period",
         "operacion",
@@ -87,10 +92,6 @@ class RcvSummaryAdmin(SyncedRowAdmin):
     list_filter = ("period", "operacion", "tipo_doc", COMPANY_FILTER)
     search_fields = ("=tipo_doc", "company__name")
     ordering = ("-period", "operacion", "tipo_doc")
-    exento = amount_column("monto_exento", "Exento")
-    neto = amount_column("monto_neto", "Neto")
-    iva = amount_column("monto_iva", "IVA")
-    total = amount_column("monto_total", "Total")
 
 
 @admin.register(FeeReceipt)
