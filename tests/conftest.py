@@ -90,3 +90,12 @@ def _forget_broker_connections() -> None:
     # the app's references so the next publish looks them up for the current broker_url.
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings):
+    """Deployments run collectstatic for whitenoise's hashed names; tests render pages without it."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
