@@ -157,7 +157,7 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
 }
 # Worker stats: how long one broadcast waits for replies, and how long its answer is reused.
-TASKS_API_STATS_TIMEOUT = env_float("TASKS_API_STATS_TIMEOUT", 0.5, minimum=0.05)
+TASKS_API_STATS_TIMEOUT = env_float("TASKS_API_STATS_TIMEOUT", 1.0, minimum=0.05)
 TASKS_API_STATS_CACHE_SECONDS = env_int("TASKS_API_STATS_CACHE_SECONDS", 3, minimum=0)
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
@@ -238,6 +238,8 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # SII work has its own queue, as in the original service, so it can get its own workers.
 CELERY_TASK_ROUTES = {"sii.*": {"queue": "sii"}}
 CELERY_WORKER_SEND_TASK_EVENTS = False
+# The worker logs through Django's LOGGING (below), so its lines carry task ids and honour LOG_FORMAT.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # https://django-celery-beat.readthedocs.io/
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
@@ -282,11 +284,20 @@ SII_FANOUT_BATCH_SIZE = env_int("SII_FANOUT_BATCH_SIZE", 500, minimum=1)
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/logging/
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
+# plain: human-readable lines; json: one JSON object per line (production, log collectors).
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ["plain", "json"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"task_context": {"()": "config.logs.TaskContextFilter"}},
+    "formatters": {
+        "plain": {"()": "config.logs.PlainFormatter"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["task_context"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # httpx logs every request line at INFO; the client logs what matters itself.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

@@ -65,7 +65,11 @@ def celery_worker_process(django_db_setup, django_db_blocker, served_simulator):
     celery_app.connection_for_write().default_channel.client.flushdb()
     ARTIFACTS.mkdir(exist_ok=True)
     _, base_url = served_simulator
-    env = worker_env(database=settings.DATABASES["default"], simulator_url=base_url)
+    # DEBUG and JSON, as in production but chattier: tests read these lines (no secrets, task ids).
+    env = worker_env(
+        database=settings.DATABASES["default"], simulator_url=base_url,
+        extra={"LOG_LEVEL": "DEBUG", "LOG_FORMAT": "json"},
+    )  # fmt: skip
     worker = WorkerProcess(env=env, log_path=ARTIFACTS / "worker.log")
     try:
         worker.wait_ready(celery_app)

@@ -46,7 +46,7 @@ class WorkerProcess:
         self.log_path = log_path
         command = [
             sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "sii,celery",
-            "-c", str(concurrency), "-l", "INFO", "-n", f"test-{os.getpid()}@%h",
+            "-c", str(concurrency), "-l", env.get("LOG_LEVEL", "INFO"), "-n", f"test-{os.getpid()}@%h",
             "--without-gossip", "--without-mingle",
         ]  # fmt: skip
         self._log = log_path.open("w")
