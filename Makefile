@@ -9,7 +9,11 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sii_tasks
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: test lint format install bench clean
+# make run: ports of the web server and the SII simulator.
+WEB_PORT ?= 8000
+SII_SIMULATOR_PORT ?= 8001
+
+.PHONY: run test lint format install bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +22,20 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 install: $(BIN)/.installed
+
+# The whole system in the foreground (web, worker, beat, SII simulator) with one labelled log.
+# Embedded default: SQLite and the file-system broker under var/; DATABASE_URL / REDIS_URL
+# switch to PostgreSQL and Redis. Ctrl-C stops everything.
+run: export WEB_PORT := $(WEB_PORT)
+run: export SII_SIMULATOR_PORT := $(SII_SIMULATOR_PORT)
+run: export SII_SIMULATOR_URL ?= http://127.0.0.1:$(SII_SIMULATOR_PORT)
+run: export PATH := $(abspath $(BIN)):$(PATH)
+run: $(BIN)/.installed
+	python manage.py migrate --noinput --verbosity 0
+	python manage.py collectstatic --noinput --verbosity 0
+	python manage.py seed_demo
+	python manage.py demo_access
+	exec honcho start --procfile Procfile
 
 test: $(BIN)/.installed
 	scripts/ensure-services.sh

@@ -44,7 +44,9 @@ def task_revoke(*, task_id: str, terminate: bool = False, user=None) -> list[str
 
 def _broadcast_revoke(task_ids: list[str], *, terminate: bool) -> None:
     try:
-        current_app.control.revoke(task_ids, terminate=terminate, signal="SIGTERM")
+        # SIGKILL: pool children ignore SIGTERM where it is remapped (REMAP_SIGTERM), so only
+        # KILL stops a task whatever the worker's signal set-up.
+        current_app.control.revoke(task_ids, terminate=terminate, signal="SIGKILL")
     except Exception:  # the broker is down: the launch records still stop the tasks
         logger.warning("Revoke of %s recorded but not broadcast: broker unreachable", task_ids, exc_info=True)
 
