@@ -35,7 +35,7 @@ run: $(BIN)/.installed
 	python manage.py collectstatic --noinput --verbosity 0
 	python manage.py seed_demo
 	python manage.py demo_access
-	exec honcho start --procfile Procfile
+	exec honcho start --procfile Procfile --env /dev/null
 
 test: $(BIN)/.installed
 	scripts/ensure-services.sh

@@ -73,6 +73,10 @@ def env_secret(name: str, *, fallback_file, generate) -> str:
     instead of a secret committed to the repository.
     """
     if value := os.environ.get(name):
+        if value.startswith("change-me"):
+            raise ImproperlyConfigured(
+                f"{name} is still the placeholder from .env.example; set a real secret."
+            )
         return value
     if fallback_file.exists():
         return fallback_file.read_text().strip()

@@ -25,7 +25,9 @@ class Command(BaseCommand):
             path.chmod(0o600)
             self.stdout.write(f"Created the demo admin and API token (saved in {path}).")
         port = os.environ.get("WEB_PORT", "8000")
-        self.stdout.write(f"Admin:     http://127.0.0.1:{port}/admin/  user {USERNAME}  password {access['password']}")
+        self.stdout.write(
+            f"Admin:     http://127.0.0.1:{port}/admin/  user {USERNAME}  password {access['password']}"
+        )
         self.stdout.write(f"API token: {access['token']}")
 
 
