@@ -24,7 +24,7 @@ def run_api_latency() -> dict[str, str]:
     env = worker_env(database=settings.DATABASES["default"], simulator_url=simulator_url)
     logs = Path(tempfile.mkdtemp())
     worker = WorkerProcess(env=env, log_path=logs / "worker.log", concurrency=2)
-    web = WebServer(env=env, port=free_port(), log_path=logs / "web.log")
+    web = WebServer(env=env, port=free_port(), log_path=logs / "web.log", gunicorn=True)
     try:
         worker.wait_ready(celery_app)
         web.wait_ready()
@@ -47,7 +47,7 @@ def _measure(base_url: str) -> dict[str, str]:
         cold_stats = _timed(1, lambda: (time.sleep(3.1), http.get("/stats"))[1])[0]
         warm_stats, _ = _timed(20, lambda: http.get("/stats"))
     return {
-        "server": "manage.py runserver (development server)",
+        "server": "gunicorn, 2 sync workers",
         "launch (POST, 202)": _summary(launches),
         "status (GET)": _summary(statuses),
         "status, in-process (no HTTP server)": _summary(_in_process_statuses(token, task_ids[-1])),

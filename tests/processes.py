@@ -92,12 +92,14 @@ def worker_env(*, database: dict, simulator_url: str, extra: dict[str, str] | No
 
 
 class WebServer:
-    """`manage.py runserver` in a subprocess (no autoreload), for tests that need their own env."""
+    """The web app in a subprocess with its own env: `runserver` (no autoreload) or gunicorn."""
 
-    def __init__(self, *, env: dict[str, str], port: int, log_path: Path) -> None:
+    def __init__(self, *, env: dict[str, str], port: int, log_path: Path, gunicorn: bool = False) -> None:
         self.base_url = f"http://127.0.0.1:{port}"
         self._log = log_path.open("w")
         command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+        if gunicorn:
+            command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
