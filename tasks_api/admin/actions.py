@@ -1,5 +1,7 @@
 """Admin actions on task runs, each behind a confirmation page that lists what will happen."""
 
+import json
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
@@ -16,7 +18,7 @@ from tasks_api.services.revocations import TaskAlreadyFinished, task_revoke
 def relaunch_selected(modeladmin, request, queryset: QuerySet):
     runs = list(queryset)
     if not _confirmed(request):
-        plan = [(run, f"new {run.task_type} run with params {run.params}") for run in runs]
+        plan = [(run, f"new {run.task_type} run with params {json.dumps(run.params)}") for run in runs]
         return _confirmation(modeladmin, request, runs, plan, "relaunch_selected", "Relaunch")
     launched, failures = [], []
     for run in runs:

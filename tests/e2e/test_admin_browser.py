@@ -75,6 +75,17 @@ def yesterdays_failed_sync(simulator) -> tuple:
     return company, launch
 
 
+def wait_until_the_run_succeeds(page, screenshot: str) -> None:
+    """Reload the run's page until its status reads SUCCESS, as an operator would."""
+    wait_for(
+        lambda: page.reload() or "SUCCESS" in page.inner_text("fieldset"),
+        timeout=60,
+        interval=0.5,
+        what="SUCCESS",
+    )
+    shot(page, screenshot)
+
+
 def _status(launch) -> str:
     from tasks_api.selectors.status import task_status_get
 
