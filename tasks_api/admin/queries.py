@@ -28,11 +28,19 @@ def task_runs() -> QuerySet[TaskLaunch]:
         TaskLaunch.objects.select_related("user")
         .annotate(
             result_status=Subquery(result.values("status")[:1]),
-            started_at=Subquery(result.values("date_created")[:1]),
+            result_created_at=Subquery(result.values("date_created")[:1]),
             done_at=Subquery(result.values("date_done")[:1]),
             company_name=Subquery(Company.objects.filter(pk=OuterRef("company_id")).values("name")[:1]),
         )
-        .annotate(status=_status(), finished_at=Case(When(status__in=FINISHED, then=F("done_at"))))
+        .annotate(
+            status=_status(),
+            finished_at=Case(When(status__in=FINISHED, then=F("done_at"))),
+            # A REVOKED row the revoke itself wrote (no worker started the task) has no start.
+            started_at=Case(
+                When(status="REVOKED", result_created_at__gte=F("revoke_requested_at"), then=Value(None)),
+                default=F("result_created_at"),
+            ),
+        )
         .annotate(
             duration=ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
         )

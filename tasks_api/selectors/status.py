@@ -78,9 +78,15 @@ def _launch_fields(launch: TaskLaunch | None, stored: TaskResult | None) -> dict
         "params": launch.params if launch else None,
         "unknown": launch is None and stored is None,
         "launched_at": launch.created_at if launch else None,
-        "started_at": stored.date_created if stored else None,
+        "started_at": stored.date_created if stored and not _revoked_unstarted(launch, stored) else None,
         "finished_at": finished,
     }
+
+
+def _revoked_unstarted(launch: TaskLaunch | None, stored: TaskResult) -> bool:
+    """A result row written by the revoke itself (no worker ever started the task)."""
+    revoked_at = launch.revoke_requested_at if launch else None
+    return stored.status == "REVOKED" and revoked_at is not None and stored.date_created >= revoked_at
 
 
 def _with_children(meta: dict | None, launch: TaskLaunch) -> dict:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from django_celery_results.models import TaskResult
 
+from tasks_api.admin.queries import task_runs
 from tasks_api.models import TaskLaunch
 from tests.factories import CompanyFactory, TaskLaunchFactory, UserFactory
 
@@ -306,3 +307,13 @@ def test_a_relaunch_the_broker_refuses_is_reported_not_a_500(client, superuser, 
     assert response.status_code == 200
     assert "Failed to launch task: " in response.content.decode()
     assert TaskLaunch.objects.get(relaunch_of=run).enqueued is False
+
+
+def test_a_run_revoked_before_any_worker_started_it_shows_no_start(client, superuser):
+    waiting = TaskLaunchFactory()
+    act(client, "revoke_selected", [waiting])
+
+    run = task_runs().get(pk=waiting.pk)
+
+    assert (run.status, run.started_at) == ("REVOKED", None)
+    assert run.finished_at is not None

@@ -36,7 +36,9 @@ def test_revoking_a_pending_task_shows_revoked_at_once_with_no_worker(api, opera
     launch.refresh_from_db()
     assert (launch.is_revoked, launch.revoked_by) == (True, operator)
     assert TaskResult.objects.get(task_id=str(launch.task_id)).status == "REVOKED"
-    assert api.get(f"/api/celery/tasks/{launch.task_id}").json()["status"] == "REVOKED"
+    status = api.get(f"/api/celery/tasks/{launch.task_id}").json()
+    assert (status["status"], status["started_at"]) == ("REVOKED", None)
+    assert status["finished_at"] is not None
 
 
 def test_revoke_of_finished_task_keeps_its_result(api):
