@@ -63,6 +63,10 @@ def test_the_web_command_serves_the_admin_with_its_static_files_through_whitenoi
     assert hashed.status_code == 200
     assert "immutable" in hashed.headers["cache-control"]
     assert web.stop() == 0, web.log_tail()
+    # gunicorn.conf.py: with LOG_FORMAT=json, gunicorn's own and access lines are JSON too.
+    access = [json.loads(line) for line in web.log_path.read_text().splitlines() if "/admin/login/" in line]
+    assert access
+    assert all(entry["logger"] == "gunicorn.access" for entry in access)
 
 
 def _hashed_base_css(page: str) -> str:
