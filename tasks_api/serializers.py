@@ -6,8 +6,7 @@ from rest_framework import serializers
 
 from tasks_api.params import RejectUnknownFields, describe_errors
 from tasks_api.registry import CATALOG, TaskType, UnknownTaskType, task_type_get
-
-STATUSES = ("PENDING", "STARTED", "SUCCESS", "FAILURE", "RETRY", "REVOKED")
+from tasks_api.states import STATUSES
 
 
 class TaskParameterSerializer(serializers.Serializer):

@@ -3,22 +3,18 @@
 from collections.abc import Iterable
 
 from django.contrib import messages
-from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
 from sii.models import Company
+from tasks_api.admin import display
 from tasks_api.models import TaskLaunch
-from tasks_api.registry import task_type_get
-from tasks_api.services.launches import TaskLaunchFailed, task_launch
+from tasks_api.services.catalog import task_launch_validated
+from tasks_api.services.launches import TaskLaunchFailed
 
 
 def company_sync_launch(*, company: Company, task_type: str, user) -> TaskLaunch:
     """Launch a per-company task with the catalog's defaults (months, year ...) filled in."""
-    params = task_type_get(task_type).params(data={"company_id": str(company.pk)})
-    params.is_valid(raise_exception=True)
-    return task_launch(
-        task_type=task_type, params=params.task_kwargs(), launched_by=TaskLaunch.LaunchedBy.USER, user=user
-    )
+    return task_launch_validated(task_type=task_type, data={"company_id": str(company.pk)}, user=user)
 
 
 def companies_sync(modeladmin, request, companies: Iterable[Company], *, task_type: str) -> None:
@@ -51,14 +47,6 @@ def _launch_each(companies: list[Company], *, task_type: str, user) -> tuple[lis
 
 def _launched_message(task_type: str, launched: list[tuple[Company, TaskLaunch]]) -> str:
     runs = format_html_join(
-        ", ", "{} ({})", ((_launch_link(launch.task_id), company.name) for company, launch in launched)
+        ", ", "{} ({})", ((display.run_link(launch.task_id), company.name) for company, launch in launched)
     )
     return format_html("Launched {} for {} company(ies): {}", task_type, len(launched), runs)
-
-
-def _launch_link(task_id: str) -> str:
-    try:
-        url = reverse("admin:tasks_api_tasklaunch_change", args=[task_id])
-    except NoReverseMatch:  # the launch records' admin is not registered
-        return task_id
-    return format_html('<a href="{}">{}</a>', url, task_id)

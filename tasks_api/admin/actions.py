@@ -9,9 +9,9 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from tasks_api.admin import display
-from tasks_api.admin.queries import FINISHED
 from tasks_api.services.launches import TaskLaunchFailed, task_relaunch
 from tasks_api.services.revocations import TaskAlreadyFinished, task_revoke
+from tasks_api.states import FINISHED
 
 
 @admin.action(description="Relaunch selected runs (same type and params)", permissions=["launch"])

@@ -10,10 +10,10 @@ from rest_framework import fields as drf_fields
 
 from sii.models import Company
 from tasks_api.models import TaskLaunch
-from tasks_api.params import describe_errors_by_field
 from tasks_api.registry import CATALOG, TaskType
 from tasks_api.selectors.catalog import parameter_describe
-from tasks_api.services.launches import TaskLaunchFailed, task_launch
+from tasks_api.services.catalog import InvalidParams, task_launch_validated
+from tasks_api.services.launches import TaskLaunchFailed
 
 
 def urls(modeladmin) -> list:
@@ -53,18 +53,12 @@ def launch_view(modeladmin, request, task_type: str):
 def _launch(request, spec: TaskType, form: forms.Form) -> TaskLaunch | None:
     """Validate with the API's serializer (same defaults, limits, messages), then launch."""
     submitted = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
-    params = spec.params(data=submitted)
-    if not params.is_valid():
-        for name, sentences in describe_errors_by_field(params, params.errors).items():
+    try:
+        launch = task_launch_validated(task_type=spec.name, data=submitted, user=request.user)
+    except InvalidParams as exc:
+        for name, sentences in exc.by_field.items():
             form.add_error(name if name in form.fields else None, sentences)
         return None
-    try:
-        launch = task_launch(
-            task_type=spec.name,
-            params=params.task_kwargs(),
-            launched_by=TaskLaunch.LaunchedBy.USER,
-            user=request.user,
-        )
     except TaskLaunchFailed as exc:
         form.add_error(None, f"Failed to launch task: {exc}")
         return None

@@ -16,9 +16,7 @@ from django_celery_results.models import TaskResult
 
 from sii.models import Company
 from tasks_api.models import TaskLaunch
-
-STATUSES = ("PENDING", "STARTED", "RETRY", "SUCCESS", "FAILURE", "REVOKED")
-FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
+from tasks_api.states import FINISHED
 
 
 def task_runs() -> QuerySet[TaskLaunch]:

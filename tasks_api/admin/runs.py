@@ -9,10 +9,11 @@ from django.utils.html import format_html, format_html_join
 from sii import rut
 from sii.models import Company
 from tasks_api.admin import actions, display, launch_views
-from tasks_api.admin.queries import STATUSES, task_runs
+from tasks_api.admin.queries import task_runs
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import CATALOG
 from tasks_api.selectors.status import task_status_get
+from tasks_api.states import STATUSES
 
 
 class StatusFilter(admin.SimpleListFilter):

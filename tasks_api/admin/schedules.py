@@ -9,10 +9,9 @@ from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
 from tasks_api.admin import display
-from tasks_api.models import TaskLaunch
-from tasks_api.params import describe_errors
 from tasks_api.registry import CATALOG
-from tasks_api.services.launches import TaskLaunchFailed, task_launch
+from tasks_api.services.catalog import InvalidParams, task_launch_validated
+from tasks_api.services.launches import TaskLaunchFailed
 
 admin.site.unregister(PeriodicTask)
 
@@ -47,22 +46,21 @@ class RecordedPeriodicTaskAdmin(PeriodicTaskAdmin):
 
 
 def _run(request, periodic_task: PeriodicTask) -> str | None:
-    spec = CATALOG.get(periodic_task.task)
-    if spec is None:
+    if periodic_task.task not in CATALOG:
         messages.warning(
             request, f"{periodic_task.name}: {periodic_task.task} is not a launchable catalog task."
         )
         return None
-    params = spec.params(data=json.loads(periodic_task.kwargs or "{}"))
-    if not params.is_valid():
-        problems = "; ".join(describe_errors(params, params.errors))
-        messages.error(request, f"{periodic_task.name}: invalid kwargs: {problems}")
-        return None
     try:
-        launch = task_launch(
-            task_type=spec.name, params=params.task_kwargs(), launched_by=TaskLaunch.LaunchedBy.USER,
-            user=request.user, periodic_task_name=periodic_task.name,
-        )  # fmt: skip
+        launch = task_launch_validated(
+            task_type=periodic_task.task,
+            data=json.loads(periodic_task.kwargs or "{}"),
+            user=request.user,
+            periodic_task_name=periodic_task.name,
+        )
+    except InvalidParams as exc:
+        messages.error(request, f"{periodic_task.name}: invalid kwargs: {exc}")
+        return None
     except TaskLaunchFailed as exc:
         messages.error(request, f"{periodic_task.name}: Failed to launch task: {exc}")
         return None

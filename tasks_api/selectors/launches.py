@@ -4,9 +4,7 @@ from django.db.models import Count, Q
 from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
-
-_RUNNING = ("STARTED", "RETRY")
-_FAILED = ("FAILURE", "REVOKED")
+from tasks_api.states import RUNNING, UNSUCCESSFUL
 
 
 def task_launch_is_revoked(*, task_id: str) -> bool:
@@ -22,9 +20,9 @@ def task_children_counts(*, parent_task_id: str) -> dict[str, int]:
     total = children.count()
     by_status = TaskResult.objects.filter(task_id__in=children.values("task_id"))
     counts = by_status.aggregate(
-        running=Count("id", filter=Q(status__in=_RUNNING)),
+        running=Count("id", filter=Q(status__in=RUNNING)),
         succeeded=Count("id", filter=Q(status="SUCCESS")),
-        failed=Count("id", filter=Q(status__in=_FAILED)),
+        failed=Count("id", filter=Q(status__in=UNSUCCESSFUL)),
     )
     counts["pending"] = total - sum(counts.values())
     return {"total": total, **counts}

@@ -7,8 +7,8 @@ from django_celery_results.models import TaskResult
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import CATALOG
 from tasks_api.selectors.launches import task_children_counts
+from tasks_api.states import FINISHED
 
-FINISHED = frozenset({"SUCCESS", "FAILURE", "REVOKED"})
 WAITING = {"info": "Task is waiting to be executed"}
 UNKNOWN = {"info": "Task is waiting to be executed or doesn't exist"}
 

@@ -8,7 +8,8 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
-from tasks_api.selectors.status import FINISHED, task_launch_find
+from tasks_api.selectors.status import task_launch_find
+from tasks_api.states import FINISHED
 
 logger = logging.getLogger(__name__)
 
