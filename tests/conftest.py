@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from sii.client.http import SiiClient
+from sii.client.http import SiiClient, SiiClientConfig
 from sii.simulator.app import SiiSimulator
 from sii.simulator.server import serve_in_thread
 from tests.factories import SIMULATOR_CLAVE, CompanyFactory
@@ -29,7 +29,8 @@ def client_for(simulator):
 
     def build(company, password: str = SIMULATOR_CLAVE) -> SiiClient:
         urls = dict.fromkeys(("auth", "rcv", "bhe"), SIMULATED_HOST)
-        return SiiClient(rut=company.rut, password=password, base_urls=urls, transport=simulator.transport())
+        config = SiiClientConfig(base_urls=urls, timeout=5.0, request_interval=0)
+        return SiiClient(rut=company.rut, password=password, config=config, transport=simulator.transport())
 
     return build
 

@@ -2,7 +2,7 @@
 
 import uuid
 
-from sii.client.types import EstadoContable, Operacion
+from sii.client.types import EstadoContable, JsonObject, Operacion
 from sii.rut import Rut
 
 RCV_NAMESPACE = "cl.sii.sdi.lob.diii.consdcv.data.api.interfaces.FacadeService/"
@@ -15,12 +15,14 @@ BROWSER_USER_AGENT = (
 )
 
 
-def meta(namespace: str, token: str) -> dict:
+def meta(namespace: str, token: str) -> JsonObject:
     """The metaData block: namespace ending with the method, conversationId = the TOKEN cookie."""
     return {"namespace": namespace, "conversationId": token, "transactionId": str(uuid.uuid4()), "page": None}
 
 
-def rcv_resumen(token: str, rut: Rut, period: str, operacion: Operacion, estado: EstadoContable) -> dict:
+def rcv_resumen(
+    token: str, rut: Rut, period: str, operacion: Operacion, estado: EstadoContable
+) -> JsonObject:
     data = _rcv_data(rut, period, operacion, estado)
     data["busquedaInicial"] = True
     return {"metaData": meta(RCV_NAMESPACE + "getResumen", token), "data": data}
@@ -28,7 +30,7 @@ def rcv_resumen(token: str, rut: Rut, period: str, operacion: Operacion, estado:
 
 def rcv_detalle(
     token: str, rut: Rut, period: str, operacion: Operacion, tipo_doc: int, estado: EstadoContable
-) -> dict:
+) -> JsonObject:
     data = _rcv_data(rut, period, operacion, estado)
     data["codTipoDoc"] = tipo_doc
     data["accionRecaptcha"] = "RCV_DETC" if operacion == "COMPRA" else "RCV_DETV"
@@ -40,7 +42,7 @@ def rcv_detail_method(operacion: Operacion) -> str:
     return "getDetalleCompra" if operacion == "COMPRA" else "getDetalleVenta"
 
 
-def _rcv_data(rut: Rut, period: str, operacion: Operacion, estado: EstadoContable) -> dict:
+def _rcv_data(rut: Rut, period: str, operacion: Operacion, estado: EstadoContable) -> JsonObject:
     # VENTA has no estado contable; "REGISTRO" is what the SPA itself sends.
     return {
         "rutEmisor": str(rut.body),
@@ -51,7 +53,7 @@ def _rcv_data(rut: Rut, period: str, operacion: Operacion, estado: EstadoContabl
     }
 
 
-def f29_estados(token: str, rut: Rut, period: str) -> dict:
+def f29_estados(token: str, rut: Rut, period: str) -> JsonObject:
     data = {"rut": str(rut.body), "dv": rut.dv, "formId": "2", "mes": period[4:], "anno": period[:4]}
     return {"metaData": meta(F29_NAMESPACE + F29_METHOD, token), "data": data}
 

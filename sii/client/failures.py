@@ -5,6 +5,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import SupportsInt
 
 import httpx
 
@@ -17,6 +18,7 @@ from sii.client.errors import (
     SiiTimeout,
     SiiUnavailable,
 )
+from sii.client.types import JsonObject
 
 BAD_CREDENTIAL_TEXTS = (
     "la clave tributaria ingresada no es correcta",
@@ -93,7 +95,7 @@ def _sentence(page: str, text: str) -> str:
     return page[start : start + 120].split("<")[0].strip()
 
 
-def json_body(response: httpx.Response, what: str) -> dict:
+def json_body(response: httpx.Response, what: str) -> JsonObject:
     """A www4 JSON call answered with HTML is the login wall (the session is gone)."""
     if "html" in response.headers.get("content-type", "").lower():
         raise SessionLost
@@ -106,13 +108,13 @@ def json_body(response: httpx.Response, what: str) -> dict:
     return body
 
 
-def check_namespace(body: dict, namespace: str, what: str) -> None:
+def check_namespace(body: JsonObject, namespace: str, what: str) -> None:
     echoed = (body.get("metaData") or {}).get("namespace")
     if echoed is not None and echoed != namespace:
         raise SiiRejected(f"{what}: the answer is for namespace {echoed!r}, not {namespace!r}.")
 
 
-def rcv_rows(body: dict, what: str, *, empty_codes: tuple[int, ...]) -> list[dict]:
+def rcv_rows(body: JsonObject, what: str, *, empty_codes: tuple[int, ...]) -> list[JsonObject]:
     """respEstado: 0 ok; empty_codes mean 'no data'; 99 'El token no es valido' means re-login."""
     estado = body.get("respEstado") or {}
     code, message = _int_or_none(estado.get("codRespuesta")), estado.get("msgeRespuesta")
@@ -126,7 +128,7 @@ def rcv_rows(body: dict, what: str, *, empty_codes: tuple[int, ...]) -> list[dic
     raise SiiRejected(f"{what}: codRespuesta {estado.get('codRespuesta')}: {detail}")
 
 
-def f29_rows(body: dict, what: str) -> list[dict]:
+def f29_rows(body: JsonObject, what: str) -> list[JsonObject]:
     errors = (body.get("metaData") or {}).get("errors") or []
     texts = [str(e.get("descripcion", e) if isinstance(e, dict) else e) for e in errors]
     if any(NOT_AUTHORIZED_TEXT in normalized(text) for text in texts):
@@ -136,7 +138,7 @@ def f29_rows(body: dict, what: str) -> list[dict]:
     return _row_list(body.get("data"), what)
 
 
-def _row_list(data: object, what: str) -> list[dict]:
+def _row_list(data: object, what: str) -> list[JsonObject]:
     if data is None:
         return []
     if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
@@ -145,8 +147,10 @@ def _row_list(data: object, what: str) -> list[dict]:
 
 
 def _int_or_none(value: object) -> int | None:
+    if not isinstance(value, str | SupportsInt):
+        return None
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)
     except (TypeError, ValueError):
         return None
 

@@ -4,11 +4,13 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
-from typing import TypeVar
+from typing import TypedDict, TypeVar, Unpack
 
 import httpx
-from django.conf import settings
+from httpx import BaseTransport
 
 from sii.client import bodies, failures
 from sii.client.errors import SiiBadCredentials, SiiError, SiiSessionExpired
@@ -21,7 +23,15 @@ from sii.client.parsers import (
     parse_datetime,
     summary_row,
 )
-from sii.client.types import EstadoContable, F29Row, FeeReceiptRow, Operacion, RcvDocumentRow, RcvResumen
+from sii.client.types import (
+    EstadoContable,
+    F29Row,
+    FeeReceiptRow,
+    JsonObject,
+    Operacion,
+    RcvDocumentRow,
+    RcvResumen,
+)
 from sii.rut import Rut
 
 logger = logging.getLogger("sii.client")
@@ -36,32 +46,37 @@ _REFERENCIA = "https://misiir.sii.cl/cgi_misii/siihome.cgi"
 _BHE_MAX_PAGES = 500  # a runaway guard: 5,000 boletas a month
 
 
+@dataclass(frozen=True)
+class SiiClientConfig:
+    """Where the SII is and how to talk to it; sii.services.clients builds it from the settings."""
+
+    base_urls: Mapping[str, str]  # one base URL per surface: "auth", "rcv" and "bhe"
+    timeout: float  # seconds, for each HTTP request
+    request_interval: float  # the least seconds between two requests of one client
+
+
+class _RequestOptions(TypedDict, total=False):
+    """The httpx request options this client uses."""
+
+    data: dict[str, str]
+    json: JsonObject
+    params: dict[str, str]
+    headers: dict[str, str]
+
+
 class SiiClient:
     """Log in lazily, call the SII, and return typed rows; every failure is a sii.client.errors type."""
 
     def __init__(
-        self,
-        *,
-        rut: Rut,
-        password: str,
-        base_urls: Mapping[str, str] | None = None,
-        transport: httpx.BaseTransport | None = None,
-        timeout: float | None = None,
-        request_interval: float | None = None,
+        self, *, rut: Rut, password: str, config: SiiClientConfig, transport: BaseTransport | None = None
     ) -> None:
         self.rut = rut
         self._password = password
-        urls = base_urls if base_urls is not None else settings.SII_BASE_URLS
-        self._urls = {surface: urls[surface].rstrip("/") for surface in ("auth", "rcv", "bhe")}
-        self._timeout = float(timeout if timeout is not None else settings.SII_HTTP_TIMEOUT)
-        interval = request_interval if request_interval is not None else settings.SII_REQUEST_INTERVAL
-        self._interval = float(interval)
-        self._http = httpx.Client(
-            transport=transport,
-            timeout=self._timeout,
-            follow_redirects=False,
-            headers={"User-Agent": bodies.BROWSER_USER_AGENT},
-        )
+        self._urls = {surface: config.base_urls[surface].rstrip("/") for surface in ("auth", "rcv", "bhe")}
+        self._interval = config.request_interval
+        # Never follow redirects: a 302 to the login page or to a waiting room is the SII's answer.
+        self._http = httpx.Client(transport=transport, timeout=config.timeout, follow_redirects=False)
+        self._http.headers["User-Agent"] = bodies.BROWSER_USER_AGENT
         self._token: str | None = None
         self._login_refused: str | None = None  # the SII's bad-credentials message, once seen
         self._last_request_at: float | None = None
@@ -106,7 +121,7 @@ class SiiClient:
             raise
         self._token = token
 
-    def _login_request(self) -> dict:
+    def _login_request(self) -> _RequestOptions:
         referer = f"{self._urls['auth']}/AUT2000/InicioAutenticacion/IngresoRutClave.html?{_REFERENCIA}"
         form = bodies.login_form(self.rut, self._password, _REFERENCIA)
         return {"data": form, "headers": {"Referer": referer}}
@@ -119,7 +134,7 @@ class SiiClient:
         """getResumen: per-type totals; codRespuesta 3 (no movement) is an empty resumen."""
         _check_period(period)
 
-        def body() -> dict:
+        def body() -> JsonObject:
             return bodies.rcv_resumen(self._token or "", self.rut, period, operacion, estado)
 
         rows, envelope = self._session_call("getResumen", period, lambda: self._post_rcv(body(), empty=3))
@@ -135,14 +150,14 @@ class SiiClient:
         _check_period(period)
         method = bodies.rcv_detail_method(operacion)
 
-        def body() -> dict:
+        def body() -> JsonObject:
             return bodies.rcv_detalle(self._token or "", self.rut, period, operacion, tipo_doc, estado)
 
         rows, _ = self._session_call(method, period, lambda: self._post_rcv(body(), empty=99))
         with failures.unexpected_rows(method):
             return [document_row(row, estado if operacion == "COMPRA" else None) for row in rows]
 
-    def _post_rcv(self, body: dict, *, empty: int) -> tuple[list[dict], dict]:
+    def _post_rcv(self, body: JsonObject, *, empty: int) -> tuple[list[JsonObject], JsonObject]:
         """One RCV call, checked down to respEstado (inside the re-login scope: 99 may mean 'log in')."""
         namespace = body["metaData"]["namespace"]
         method = namespace.rsplit("/", 1)[-1]
@@ -158,7 +173,7 @@ class SiiClient:
         _check_period(period)
         method = bodies.F29_METHOD
 
-        def call() -> list[dict]:
+        def call() -> list[JsonObject]:
             body = bodies.f29_estados(self._token or "", self.rut, period)
             url, referer = self._urls["rcv"] + _F29_PATH + method, self._urls["rcv"] + "/propuestaf29ui/"
             envelope = self._post_json(method, period, body, url, referer=referer)
@@ -169,7 +184,7 @@ class SiiClient:
         with failures.unexpected_rows(method):
             return [f29_row(row) for row in rows]
 
-    def _post_json(self, method: str, period: str, body: dict, url: str, *, referer: str) -> dict:
+    def _post_json(self, method: str, period: str, body: JsonObject, url: str, *, referer: str) -> JsonObject:
         headers = {
             "Accept": "application/json, text/plain, */*",
             "Origin": self._urls["rcv"],
@@ -184,9 +199,9 @@ class SiiClient:
     def bhe_recibidas(self, *, period: str) -> list[FeeReceiptRow]:
         """Walk pagina_solicitada from 0 until total_boletas is reached or a page adds nothing new."""
         _check_period(period)
-        rows: dict[tuple[str, str], dict] = {}
+        rows: dict[tuple[str, str], dict[str, str]] = {}
         for page in range(_BHE_MAX_PAGES):
-            report = self._session_call("bhe", period, lambda page=page: self._bhe_page(period, page))
+            report = self._session_call("bhe", period, partial(self._bhe_page, period, page))
             fresh = {(r.get("rutemisor", ""), r.get("nroboleta", "")): r for r in report.rows}
             added = fresh.keys() - rows.keys()
             rows.update(fresh)
@@ -222,11 +237,13 @@ class SiiClient:
         except failures.SessionLost:
             raise SiiSessionExpired(f"{what}: the SII asked for a login again right after one.") from None
 
-    def _request(self, what: str, period: str, method: str, url: str, **kwargs: object) -> httpx.Response:
+    def _request(
+        self, what: str, period: str, method: str, url: str, **options: Unpack[_RequestOptions]
+    ) -> httpx.Response:
         self._pace()
         started = time.monotonic()
         try:
-            response = self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
+            response = self._http.request(method, url, **options)
         except httpx.TransportError as exc:
             elapsed = time.monotonic() - started
             logger.info("sii %s %s failed after %.3fs: %s", what, period, elapsed, type(exc).__name__)

@@ -3,9 +3,10 @@
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import SupportsInt
 from zoneinfo import ZoneInfo
 
-from sii.client.types import F29Row, FeeReceiptRow, RcvDocumentRow, RcvSummaryRow
+from sii.client.types import F29Row, FeeReceiptRow, JsonObject, RcvDocumentRow, RcvSummaryRow
 
 SII_TZ = ZoneInfo("America/Santiago")  # cl_sii's SII_OFFICIAL_TZ
 # Types the RCV holds only as monthly totals: they have no detail rows.
@@ -38,7 +39,9 @@ def to_int(value: object) -> int:
         return 0
     if isinstance(value, str):
         return int(value.strip().replace(".", ""))
-    return int(value)  # type: ignore[call-overload]
+    if isinstance(value, SupportsInt):
+        return int(value)
+    raise TypeError(f"not an amount: {value!r}")
 
 
 @dataclass(frozen=True)
@@ -60,13 +63,13 @@ def parse_bhe_report(html: str) -> BheReport:
     return BheReport(meta=meta, rows=[rows[i] for i in sorted(rows)])
 
 
-def _js_string(match: re.Match, offset: int = 0) -> str:
+def _js_string(match: re.Match[str], offset: int = 0) -> str:
     double, single = match.group(2 + offset), match.group(3 + offset)
     value = double if double is not None else single
     return re.sub(r"\\(.)", r"\1", value)
 
 
-def summary_row(raw: dict) -> RcvSummaryRow:
+def summary_row(raw: JsonObject) -> RcvSummaryRow:
     tipo = int(raw["rsmnTipoDocInteger"])
     return RcvSummaryRow(
         tipo_doc=tipo,
@@ -81,7 +84,7 @@ def summary_row(raw: dict) -> RcvSummaryRow:
     )
 
 
-def document_row(raw: dict, estado: str | None) -> RcvDocumentRow:
+def document_row(raw: JsonObject, estado: str | None) -> RcvDocumentRow:
     """estado fills in dcvEstadoContab, which is null on very recent purchases."""
     return RcvDocumentRow(
         tipo_doc=int(raw["detTipoDoc"]),
@@ -124,7 +127,7 @@ def fee_receipt_row(raw: dict[str, str]) -> FeeReceiptRow:
     )
 
 
-def f29_row(raw: dict) -> F29Row:
+def f29_row(raw: JsonObject) -> F29Row:
     estado_id, monto = raw.get("estadoDeclaracionId"), raw.get("monto")
     return F29Row(
         folio=to_int(raw.get("folio")),

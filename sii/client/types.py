@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
+# A JSON object as the SII sends it (rows keep theirs verbatim in `raw`).
+JsonObject = dict[str, Any]
 Operacion = Literal["COMPRA", "VENTA"]
 EstadoContable = Literal["REGISTRO", "PENDIENTE", "NO_INCLUIR", "RECLAMADO"]
 ESTADOS_COMPRA: tuple[EstadoContable, ...] = ("REGISTRO", "PENDIENTE", "NO_INCLUIR", "RECLAMADO")
@@ -22,7 +24,7 @@ class RcvSummaryRow:
     monto_total: int
     # True for types the RCV holds only as monthly totals (boletas 39/41, ...): no detail rows.
     summary_only: bool
-    raw: dict = field(repr=False)
+    raw: JsonObject = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class RcvDocumentRow:
     monto_total: int
     monto_iva_no_recuperable: int
     estado_contable: str | None
-    raw: dict = field(repr=False)
+    raw: JsonObject = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class FeeReceiptRow:
     anulada_on: date | None
     sociedad_profesional: bool
     codigo_barras: str
-    raw: dict = field(repr=False)
+    raw: JsonObject = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -81,4 +83,4 @@ class F29Row:
     estado: str
     filed_on: date | None
     total_a_pagar: int | None
-    raw: dict = field(repr=False)
+    raw: JsonObject = field(repr=False)

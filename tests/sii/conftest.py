@@ -6,7 +6,7 @@ from datetime import date
 import httpx
 import pytest
 
-from sii.client.http import SiiClient
+from sii.client.http import SiiClient, SiiClientConfig
 from sii.rut import Rut, check_digit
 from sii.simulator.app import SiiSimulator
 from sii.simulator.server import serve_in_thread
@@ -14,6 +14,9 @@ from sii.simulator.server import serve_in_thread
 TODAY = date(2025, 7, 15)
 PASSWORD = "clave-Secreta-9f3"
 SIM_URL = "http://sii.test"
+SIM_CONFIG = SiiClientConfig(
+    base_urls=dict.fromkeys(("auth", "rcv", "bhe"), SIM_URL), timeout=5.0, request_interval=0
+)
 
 
 def rut_of(body: int) -> Rut:
@@ -40,10 +43,8 @@ def make_client(sim: SiiSimulator, company_rut: Rut) -> Iterator[Callable[..., S
         options: dict = {
             "rut": company_rut,
             "password": PASSWORD,
-            "base_urls": dict.fromkeys(("auth", "rcv", "bhe"), SIM_URL),
+            "config": SIM_CONFIG,
             "transport": sim.transport(),
-            "timeout": 5.0,
-            "request_interval": 0,
         }
         client = SiiClient(**(options | overrides))
         clients.append(client)

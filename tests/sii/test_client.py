@@ -1,8 +1,11 @@
 """SiiClient against the simulator over httpx: happy paths, every failure mapping, pacing, secrecy."""
 
 import logging
+import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -16,14 +19,21 @@ from sii.client.errors import (
     SiiTimeout,
     SiiUnavailable,
 )
-from sii.client.http import SiiClient
+from sii.client.http import SiiClient, SiiClientConfig
 from sii.rut import Rut
+from sii.services.clients import sii_client_config
 from sii.simulator import data
 from sii.simulator.app import SiiSimulator
-from tests.sii.conftest import PASSWORD
+from tests.sii.conftest import PASSWORD, SIM_CONFIG
 
 LOGIN = "CAutInicio.cgi"
 PERIOD = "202503"
+CLIENT_PACKAGE = Path(__file__).resolve().parents[2] / "sii" / "client"
+
+
+def on_socket(base_url: str, **changes: float) -> SiiClientConfig:
+    """SIM_CONFIG pointed at the simulator served on a real socket (the `live_sim` fixture)."""
+    return replace(SIM_CONFIG, base_urls=dict.fromkeys(("auth", "rcv", "bhe"), base_url), **changes)
 
 
 def test_first_data_call_logs_in_and_later_calls_reuse_the_session(
@@ -174,7 +184,7 @@ def test_connection_reset_in_process_raises_connection_error(
 def test_connection_reset_over_a_real_socket_raises_connection_error(
     make_client: Callable[..., SiiClient], sim: SiiSimulator, live_sim: str
 ) -> None:
-    client = make_client(base_urls=dict.fromkeys(("auth", "rcv", "bhe"), live_sim), transport=None)
+    client = make_client(config=on_socket(live_sim), transport=None)
     sim.faults.add("TMBCOC_InformeMensualBheRec.cgi", "reset")
     with pytest.raises(SiiConnectionError):
         client.bhe_recibidas(period=PERIOD)
@@ -183,9 +193,7 @@ def test_connection_reset_over_a_real_socket_raises_connection_error(
 def test_an_answer_slower_than_the_timeout_raises_sii_timeout(
     make_client: Callable[..., SiiClient], sim: SiiSimulator, live_sim: str
 ) -> None:
-    client = make_client(
-        base_urls=dict.fromkeys(("auth", "rcv", "bhe"), live_sim), transport=None, timeout=0.3
-    )
+    client = make_client(config=on_socket(live_sim, timeout=0.3), transport=None)
     sim.faults.add("getResumen", "delay:1000")
     started = time.monotonic()
     with pytest.raises(SiiTimeout):
@@ -196,7 +204,7 @@ def test_an_answer_slower_than_the_timeout_raises_sii_timeout(
 def test_a_real_socket_session_works_end_to_end(
     make_client: Callable[..., SiiClient], sim: SiiSimulator, live_sim: str, company_rut: Rut
 ) -> None:
-    with make_client(base_urls=dict.fromkeys(("auth", "rcv", "bhe"), live_sim), transport=None) as client:
+    with make_client(config=on_socket(live_sim), transport=None) as client:
         assert len(client.rcv_detalle(period=PERIOD, operacion="COMPRA", tipo_doc=33)) > 0
         assert [r.raw for r in client.f29_declaraciones(period=PERIOD)] == data.f29_declarations(
             company_rut.body, PERIOD, sim.today
@@ -304,7 +312,7 @@ def test_a_malformed_period_is_a_programming_error(sii_client: SiiClient, sim: S
 
 
 def test_requests_are_paced_by_the_request_interval(make_client: Callable[..., SiiClient]) -> None:
-    client = make_client(request_interval=0.05)
+    client = make_client(config=replace(SIM_CONFIG, request_interval=0.05))
     started = time.monotonic()
     client.login()
     client.rcv_resumen(period=PERIOD, operacion="COMPRA")
@@ -348,3 +356,22 @@ def test_the_password_never_reaches_logs_exceptions_or_repr(
 
 def _months(year: int) -> list[str]:
     return [f"{year}{month:02d}" for month in range(1, 13)]
+
+
+def test_the_factory_configures_clients_from_the_current_settings(settings) -> None:
+    settings.SII_BASE_URLS = dict.fromkeys(("auth", "rcv", "bhe"), "https://sii.example")
+    settings.SII_HTTP_TIMEOUT = 7
+    settings.SII_REQUEST_INTERVAL = 0.5
+    expected = SiiClientConfig(
+        base_urls=dict.fromkeys(("auth", "rcv", "bhe"), "https://sii.example"),
+        timeout=7,
+        request_interval=0.5,
+    )
+    assert sii_client_config() == expected
+
+
+def test_the_client_package_does_not_import_django() -> None:
+    # Its whole configuration comes in as arguments (sii.services.clients reads the settings).
+    django_import = re.compile(r"^\s*(from|import)\s+django\b", re.MULTILINE)
+    offenders = [p.name for p in CLIENT_PACKAGE.glob("*.py") if django_import.search(p.read_text())]
+    assert offenders == []
