@@ -1,28 +1,20 @@
-"""Test hooks under /__sim__/ (not an SII contract): reset, credentials, faults, health."""
+"""Test hooks under /__sim__/ (not part of the SII's contract): reset, credentials, faults, health."""
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from sii.rut import InvalidRut
+from sii.simulator.state import SimulatorState
 from sii.simulator.wsgi import Request, Response, json_response
 
-if TYPE_CHECKING:
-    from sii.simulator.app import SiiSimulator
+PREFIX = "/__sim__/"
 
 
-def handle(sim: "SiiSimulator", request: Request) -> Response:
-    route = (request.method, request.path.rstrip("/"))
-    handlers = {
-        ("POST", "/__sim__/reset"): _reset,
-        ("POST", "/__sim__/credentials"): _credentials,
-        ("POST", "/__sim__/faults"): _add_fault,
-        ("DELETE", "/__sim__/faults"): _clear_faults,
-        ("GET", "/__sim__/health"): _health,
-    }
-    handler = handlers.get(route)
+def handle(state: SimulatorState, request: Request) -> Response:
+    handler = _HANDLERS.get((request.method, request.path.rstrip("/")))
     if handler is None:
         return json_response({"error": f"no control endpoint {request.method} {request.path}"}, status=404)
     try:
-        return handler(sim, request)
+        return handler(state, request)
     except (InvalidRut, ValueError, TypeError, KeyError) as exc:
         return json_response({"error": str(exc)}, status=400)
 
@@ -34,34 +26,43 @@ def _body(request: Request) -> dict:
     return body
 
 
-def _reset(sim: "SiiSimulator", request: Request) -> Response:
-    sim.reset()
+def _reset(state: SimulatorState, request: Request) -> Response:
+    state.reset()
     return json_response({"ok": True})
 
 
-def _credentials(sim: "SiiSimulator", request: Request) -> Response:
+def _credentials(state: SimulatorState, request: Request) -> Response:
     body = _body(request)
-    sim.register_credentials(str(body["rut"]), str(body["clave"]))
+    state.register_credentials(str(body["rut"]), str(body["clave"]))
     return json_response({"ok": True})
 
 
-def _add_fault(sim: "SiiSimulator", request: Request) -> Response:
+def _add_fault(state: SimulatorState, request: Request) -> Response:
     """{"path": "getResumen", "fault": "http:503", "times": 2, "rut": "76123456"}; times null = always."""
     body = _body(request)
     times = body.get("times", 1)
-    sim.faults.add(
+    state.faults.add(
         str(body["path"]),
         str(body["fault"]),
         times=None if times is None else int(times),
         rut=body.get("rut"),
     )
-    return json_response({"ok": True, "faults": len(sim.faults)})
+    return json_response({"ok": True, "faults": len(state.faults)})
 
 
-def _clear_faults(sim: "SiiSimulator", request: Request) -> Response:
-    sim.faults.clear()
+def _clear_faults(state: SimulatorState, request: Request) -> Response:
+    state.faults.clear()
     return json_response({"ok": True})
 
 
-def _health(sim: "SiiSimulator", request: Request) -> Response:
-    return json_response({"status": "ok", "sessions": sim.session_count(), "faults": len(sim.faults)})
+def _health(state: SimulatorState, request: Request) -> Response:
+    return json_response({"status": "ok", "sessions": state.session_count(), "faults": len(state.faults)})
+
+
+_HANDLERS: dict[tuple[str, str], Callable[[SimulatorState, Request], Response]] = {
+    ("POST", PREFIX + "reset"): _reset,
+    ("POST", PREFIX + "credentials"): _credentials,
+    ("POST", PREFIX + "faults"): _add_fault,
+    ("DELETE", PREFIX + "faults"): _clear_faults,
+    ("GET", PREFIX + "health"): _health,
+}

@@ -1,8 +1,7 @@
-"""Deterministic SII data per (RUT, period): the public functions tests use to compute expectations.
+"""Deterministic SII data per (RUT, period): the public functions tests use to compute expectations."""
 
-Purchases, sales and BHE come from generators seeded with a hash of (RUT, period), so every call,
-process and simulator instance agrees. The F29 is computed from that same RCV and BHE data.
-"""
+# Purchases, sales and BHE come from generators keyed by a hash of (RUT, period), so every call,
+# process and simulator instance agrees. The F29 is computed from that same RCV and BHE data.
 
 import random
 from datetime import date, timedelta

@@ -4,6 +4,7 @@ import math
 import random
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TypeVar
 
 from sii.simulator.names import Party, clients, foreign, rng_for, suppliers
 
@@ -23,6 +24,7 @@ _PURCHASE_TYPES = ((33, 70), (34, 8), (61, 10), (56, 4), (46, 8))
 _SALE_TYPES = ((33, 72), (34, 10), (61, 12), (110, 6))
 _ESTADOS = (("REGISTRO", 76), ("PENDIENTE", 14), ("RECLAMADO", 4), ("NO_INCLUIR", 6))
 _EVENTS = {"ACD": "Acepta Contenido del Documento", "RCD": "Reclamo al Contenido del Documento"}
+_T = TypeVar("_T")
 
 
 def split_period(period: str) -> tuple[int, int]:
@@ -41,7 +43,7 @@ def month_number(year: int, month: int) -> int:
     return (year - 2000) * 12 + month
 
 
-def _weighted(rng: random.Random, choices: tuple[tuple, ...]) -> object:
+def _weighted(rng: random.Random, choices: tuple[tuple[_T, int], ...]) -> _T:
     return rng.choices([c[0] for c in choices], weights=[c[1] for c in choices])[0]
 
 
@@ -85,7 +87,10 @@ def _document(rng: random.Random, period: str, index: int, tipo: int, party: Par
     """The det* keys both sides share."""
     year, month = split_period(period)
     day = rng.randint(1, 27)
-    received = datetime(year, month, day + rng.randint(0, 1), *(rng.randint(*r) for r in _CLOCK))
+    # Draw order is part of the data: day, the day's shift, then hour, minute, second.
+    shift = rng.randint(0, 1)
+    hour, minute, second = (rng.randint(*r) for r in _CLOCK)
+    received = datetime(year, month, day + shift, hour, minute, second)
     is_note = tipo in (56, 61)
     return {
         "dhdrCodigo": rng.randint(10**9, 10**10), "dcvCodigo": rng.randint(10**8, 10**9),

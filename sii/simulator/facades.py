@@ -1,14 +1,12 @@
 """www4's JSON facades: RCV (consdcvinternetui) and the F29 list (propuestaf29ui), with the SII's checks."""
 
 import re
-from typing import TYPE_CHECKING
 
 from sii.rut import check_digit
 from sii.simulator import data, pages
+from sii.simulator.envelopes import f29_envelope, rcv_envelope
+from sii.simulator.state import SimulatorState
 from sii.simulator.wsgi import Request, Response, html, json_response
-
-if TYPE_CHECKING:
-    from sii.simulator.app import SiiSimulator
 
 RCV_NAMESPACE = "cl.sii.sdi.lob.diii.consdcv.data.api.interfaces.FacadeService/"
 F29_NAMESPACE = "cl.sii.sdi.lob.iva.propuestaf29.data.api.interfaces.FacadeAdapterService/"
@@ -18,23 +16,11 @@ _PERIOD = re.compile(r"^\d{6}$")
 NO_DETAIL = "No existen documentos para los parametros ingresados"
 
 
-def envelope(
-    meta: dict, rows: list | None, code: int = 0, message: str | None = None, **extra: object
-) -> dict:
-    """The RCV envelope: data, metaData echoed, respEstado."""
-    return {
-        "data": rows,
-        **extra,
-        "metaData": {**meta, "page": meta.get("page")},
-        "respEstado": {"codRespuesta": code, "msgeRespuesta": message, "codError": None},
-    }
-
-
-def _json_call(sim: "SiiSimulator", request: Request) -> tuple[int, dict, dict] | Response:
+def _json_call(state: SimulatorState, request: Request) -> tuple[int, dict, dict] | Response:
     """Checks every facade shares: POST only, a session, a JSON body."""
     if request.method != "POST":
         return html(pages.jboss_error(405), status=405)
-    rut = sim.session_rut(request)
+    rut = state.session_rut(request)
     if rut is None:
         return html(pages.login_wall())
     body = request.json
@@ -43,39 +29,45 @@ def _json_call(sim: "SiiSimulator", request: Request) -> tuple[int, dict, dict] 
     return rut, body["metaData"], body.get("data") or {}
 
 
-def rcv(sim: "SiiSimulator", request: Request) -> Response:
-    call = _json_call(sim, request)
+def rcv(state: SimulatorState, request: Request) -> Response:
+    call = _json_call(state, request)
     if isinstance(call, Response):
         return call
     _, meta, params = call
     method = request.method_name
     problem = _rcv_problem(method, meta, params, request.cookies.get("TOKEN", ""))
     if problem:
-        return json_response(envelope(meta, None, *problem))
+        return json_response(rcv_envelope(meta, None, *problem))
     rut, period = int(params["rutEmisor"]), params["ptributario"]
-    if (int(period[:4]), int(period[4:])) > (sim.today.year, sim.today.month):
+    if (int(period[:4]), int(period[4:])) > (state.today.year, state.today.month):
         return json_response(_no_data(method, meta))
     answer = _resumen if method == "getResumen" else _detail
     return json_response(answer(method, meta, params, rut, period))
 
 
 def _rcv_problem(method: str, meta: dict, params: dict, token: str) -> tuple[int, str] | None:
+    """The first check the RCV fails, as (codRespuesta, msgeRespuesta): metaData first, then the data."""
     if not str(meta.get("namespace", "")).endswith("/" + method):
         return 1, f"El namespace {meta.get('namespace')!r} no corresponde al servicio {method}"
     if meta.get("conversationId") not in (None, "", token):
         return 99, "El token no es valido"
+    message = _rcv_param_problem(method, params)
+    return (2, f"Parametros invalidos: {message}") if message else None
+
+
+def _rcv_param_problem(method: str, params: dict) -> str | None:
     rut, dv = str(params.get("rutEmisor", "")), str(params.get("dvEmisor", "")).upper()
     if not rut.isdigit() or check_digit(int(rut)) != dv:
-        return 2, "Parametros invalidos: rutEmisor/dvEmisor"
+        return "rutEmisor/dvEmisor"
     if not _PERIOD.match(str(params.get("ptributario", ""))) or not 1 <= int(params["ptributario"][4:]) <= 12:
-        return 2, "Parametros invalidos: ptributario"
+        return "ptributario"
     operacion = _operacion(method, params)
     if operacion not in ("COMPRA", "VENTA"):
-        return 2, "Parametros invalidos: operacion"
+        return "operacion"
     if operacion == "COMPRA" and params.get("estadoContab") not in ESTADOS:
-        return 2, "Parametros invalidos: estadoContab es obligatorio para COMPRA"
+        return "estadoContab es obligatorio para COMPRA"
     if method != "getResumen" and not str(params.get("codTipoDoc") or "").strip("0").isdigit():
-        return 2, "Parametros invalidos: codTipoDoc es obligatorio"
+        return "codTipoDoc es obligatorio"
     return None
 
 
@@ -87,39 +79,43 @@ def _operacion(method: str, params: dict) -> str:
 
 def _no_data(method: str, meta: dict) -> dict:
     if method == "getResumen":
-        return envelope(meta, [], 3)
-    return envelope(meta, None, 99, NO_DETAIL)
+        return rcv_envelope(meta, [], 3)
+    return rcv_envelope(meta, None, 99, NO_DETAIL)
 
 
 def _resumen(method: str, meta: dict, params: dict, rut: int, period: str) -> dict:
     rows = data.resumen(rut, period, params["operacion"], params.get("estadoContab") or "REGISTRO")
     if not rows:
-        return envelope(meta, [], 3)
+        return rcv_envelope(meta, [], 3)
     cabecera = data.cabecera(rut, params["dvEmisor"].upper(), period)
-    return envelope(meta, rows, 0, None, dataCabecera=cabecera, totDocRes=sum(r["rsmnTotDoc"] for r in rows))
+    return rcv_envelope(
+        meta, rows, 0, None, dataCabecera=cabecera, totDocRes=sum(r["rsmnTotDoc"] for r in rows)
+    )
 
 
 def _detail(method: str, meta: dict, params: dict, rut: int, period: str) -> dict:
     tipo = int(params["codTipoDoc"])
     if method == "getDetalleCompra":
-        estado = params["estadoContab"]
-        rows = [
-            r
-            for r in data.purchases(rut, period)
-            if r["detTipoDoc"] == tipo and r["dcvEstadoContab"] == estado
-        ]
+        rows = _purchases_of(rut, period, tipo, params["estadoContab"])
     else:
+        # Summary-only types (boletas) have no per-document detail on the SII either.
         rows = (
             [] if tipo in SUMMARY_TYPES else [r for r in data.sales(rut, period) if r["detTipoDoc"] == tipo]
         )
     if not rows:
-        return envelope(meta, None, 99, NO_DETAIL)
-    return envelope(meta, rows, 0, None, dataCabecera=data.cabecera(rut, params["dvEmisor"].upper(), period))
+        return rcv_envelope(meta, None, 99, NO_DETAIL)
+    cabecera = data.cabecera(rut, params["dvEmisor"].upper(), period)
+    return rcv_envelope(meta, rows, 0, None, dataCabecera=cabecera)
 
 
-def f29(sim: "SiiSimulator", request: Request) -> Response:
+def _purchases_of(rut: int, period: str, tipo: int, estado: str) -> list[dict]:
+    rows = data.purchases(rut, period)
+    return [r for r in rows if r["detTipoDoc"] == tipo and r["dcvEstadoContab"] == estado]
+
+
+def f29(state: SimulatorState, request: Request) -> Response:
     """getDeclaracionConEstados: errors go in metaData.errors, and only for the session's own RUT."""
-    call = _json_call(sim, request)
+    call = _json_call(state, request)
     if isinstance(call, Response):
         return call
     session_rut, meta, params = call
@@ -127,12 +123,7 @@ def f29(sim: "SiiSimulator", request: Request) -> Response:
     if error:
         return json_response(f29_envelope(meta, None, error))
     period = params["anno"] + params["mes"]
-    return json_response(f29_envelope(meta, data.f29_declarations(session_rut, period, sim.today)))
-
-
-def f29_envelope(meta: dict, rows: list | None, error: str | None = None) -> dict:
-    errors = [{"id": 1, "descripcion": error}] if error else None
-    return {"metaData": {**meta, "errors": errors}, "data": rows}
+    return json_response(f29_envelope(meta, data.f29_declarations(session_rut, period, state.today)))
 
 
 def _f29_problem(method: str, meta: dict, params: dict, session_rut: int) -> str | None:

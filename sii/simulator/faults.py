@@ -1,18 +1,98 @@
-"""Fault injection: rules that make the simulator misbehave the way the real SII was seen to.
-
-A rule matches a path prefix ("/cgi_IMT/") or a method name ("getResumen", "CAutInicio.cgi"),
-optionally only for one company's RUT body, and fires `times` times (None = always).
-Kinds: bad_credentials, sii_unavailable, session_expired, resp_estado:<code>[:<msg>],
-f29_error:<descripcion>, http:<status>, reset, delay:<ms>, bhe_non_report.
-"""
+"""Fault injection: the catalog of the SII's observed misbehaviours, and the rules that fire them."""
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn, Protocol
 
-KINDS = frozenset({
-    "bad_credentials", "sii_unavailable", "session_expired", "resp_estado", "f29_error",
-    "http", "reset", "delay", "bhe_non_report",
-})  # fmt: skip
+from sii.simulator import pages
+from sii.simulator.envelopes import f29_envelope, rcv_envelope
+from sii.simulator.wsgi import DropConnection, Request, Response, html, json_response
+
+
+class Sessions(Protocol):
+    """The one piece of the simulator's state a fault may change."""
+
+    def end_session(self, token: str) -> None: ...
+
+
+# An effect answers in place of the route, or returns None to let the request through.
+Effect = Callable[[Request, str, Sessions], Response | None]
+
+
+# -- the catalog: a fault spec is "kind" or "kind:arg"; each effect says what the SII did ----------
+
+
+def _bad_credentials(request: Request, arg: str, sessions: Sessions) -> Response:
+    """CAutInicio.cgi's wrong-clave page: HTTP 200, still on zeusr."""
+    return html(pages.login_message(pages.BAD_CREDENTIALS))
+
+
+def _sii_unavailable(request: Request, arg: str, sessions: Sessions) -> Response:
+    """The login page's "try again later" message."""
+    return html(pages.login_message(pages.UNAVAILABLE))
+
+
+def _session_expired(request: Request, arg: str, sessions: Sessions) -> Response:
+    """The session ends server-side and the page is the login wall."""
+    sessions.end_session(request.cookies.get("TOKEN", ""))
+    return html(pages.login_wall())
+
+
+def _resp_estado(request: Request, arg: str, sessions: Sessions) -> Response:
+    """resp_estado:<code>[:<message>]: an RCV envelope with that respEstado and no data."""
+    code, _, message = arg.partition(":")
+    return json_response(rcv_envelope(_meta(request), None, int(code), message or None))
+
+
+def _f29_error(request: Request, arg: str, sessions: Sessions) -> Response:
+    """f29_error:<descripcion>: an F29 envelope carrying that error."""
+    return json_response(f29_envelope(_meta(request), None, arg or "Error"))
+
+
+def _http(request: Request, arg: str, sessions: Sessions) -> Response:
+    """http:<status>: JBoss's error page with that status."""
+    return html(pages.jboss_error(int(arg)), status=int(arg))
+
+
+def _reset(request: Request, arg: str, sessions: Sessions) -> NoReturn:
+    """The connection closes without any response (the SII's socket hang-up / IP block)."""
+    raise DropConnection
+
+
+def _delay(request: Request, arg: str, sessions: Sessions) -> None:
+    """delay:<ms>: the normal answer, that many milliseconds later."""
+    time.sleep(int(arg) / 1000)
+
+
+def _bhe_non_report(request: Request, arg: str, sessions: Sessions) -> Response:
+    """loa's non-report page for the queried RUT."""
+    return html(pages.bhe_not_authorized(request.query.get("rut_arrastre", "")))
+
+
+def _meta(request: Request) -> dict:
+    meta = request.json.get("metaData") if isinstance(request.json, dict) else None
+    return meta or {}
+
+
+@dataclass(frozen=True)
+class Kind:
+    effect: Effect
+    numeric: bool = False  # the spec must carry a number after "kind:"
+
+
+KINDS: dict[str, Kind] = {
+    "bad_credentials": Kind(_bad_credentials),
+    "sii_unavailable": Kind(_sii_unavailable),
+    "session_expired": Kind(_session_expired),
+    "resp_estado": Kind(_resp_estado, numeric=True),
+    "f29_error": Kind(_f29_error),
+    "http": Kind(_http, numeric=True),
+    "reset": Kind(_reset),
+    "delay": Kind(_delay, numeric=True),
+    "bhe_non_report": Kind(_bhe_non_report),
+}
 
 
 @dataclass(frozen=True)
@@ -25,9 +105,16 @@ class Fault:
         kind, _, arg = spec.partition(":")
         if kind not in KINDS:
             raise ValueError(f"unknown fault {spec!r}; kinds: {', '.join(sorted(KINDS))}")
-        if kind in ("http", "delay", "resp_estado") and not arg.partition(":")[0].isdigit():
+        if KINDS[kind].numeric and not arg.partition(":")[0].isdigit():
             raise ValueError(f"fault {spec!r} needs a number after '{kind}:'")
         return cls(kind, arg)
+
+    def apply(self, request: Request, sessions: Sessions) -> Response | None:
+        """The response this fault stands for; None lets the request through (after a delay)."""
+        return KINDS[self.kind].effect(request, self.arg, sessions)
+
+
+# -- the rules: which requests a fault fires on, and how many times ---------------------------------
 
 
 @dataclass
@@ -45,7 +132,11 @@ class _Rule:
 
 
 class FaultInjector:
-    """Thread-safe list of rules; the first matching rule fires and counts down."""
+    """Thread-safe list of rules; the first matching rule fires and counts down.
+
+    A rule matches a path prefix ("/cgi_IMT/") or a method name ("getResumen", "CAutInicio.cgi"),
+    optionally only for one company's RUT body, and fires `times` times (None = always).
+    """
 
     def __init__(self) -> None:
         self._rules: list[_Rule] = []
@@ -63,20 +154,34 @@ class FaultInjector:
         with self._lock:
             self._rules.clear()
 
-    def take(self, path: str, method_name: str, rut: int | None) -> Fault | None:
+    def take(self, request: Request, session_rut: Callable[[Request], int | None]) -> Fault | None:
         """The fault to apply to this request, if a rule matches (using up one of its times)."""
+        rut = request_rut(request, session_rut)
         with self._lock:
-            for rule in self._rules:
-                if rule.matches(path, method_name, rut):
-                    if rule.remaining is not None:
-                        rule.remaining -= 1
-                        if rule.remaining == 0:
-                            self._rules.remove(rule)
-                    return rule.fault
-        return None
+            rule = next((r for r in self._rules if r.matches(request.path, request.method_name, rut)), None)
+            if rule is not None and rule.remaining is not None:
+                rule.remaining -= 1
+                if rule.remaining == 0:
+                    self._rules.remove(rule)
+        return rule.fault if rule else None
 
     def __len__(self) -> int:
         return len(self._rules)
+
+
+def request_rut(request: Request, session_rut: Callable[[Request], int | None]) -> int | None:
+    """The company a request is about: the form/query/body RUT, else the session's."""
+    params = request.json.get("data") if isinstance(request.json, dict) else None
+    params = params if isinstance(params, dict) else {}
+    named = (
+        request.form.get("rut"),
+        request.query.get("rut_arrastre"),
+        params.get("rutEmisor"),
+        params.get("rut"),
+    )
+    value = next((value for value in named if value), None)
+    # A RUT that is named but unreadable matches no company: the session's must not stand in for it.
+    return _safe_rut(value) if value is not None else session_rut(request)
 
 
 def rut_body(rut: int | str | None) -> int | None:
@@ -86,3 +191,10 @@ def rut_body(rut: int | str | None) -> int | None:
     if not text.isdigit():
         raise ValueError(f"{rut!r} is not a RUT body")
     return int(text)
+
+
+def _safe_rut(value: object) -> int | None:
+    try:
+        return rut_body(str(value))
+    except ValueError:
+        return None

@@ -35,7 +35,7 @@ class Party(NamedTuple):
 
 
 def rng_for(*parts: object) -> random.Random:
-    """A random.Random seeded from a stable hash (not hash(), which changes per process)."""
+    """A random.Random started from a stable hash of the parts (not hash(), which changes per process)."""
     digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))
 

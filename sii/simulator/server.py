@@ -4,19 +4,21 @@ import logging
 import socketserver
 import sys
 import threading
-from collections.abc import Callable
+from typing import IO, cast
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
+from wsgiref.types import WSGIApplication
 
 from sii.simulator.wsgi import DropConnection
 
 logger = logging.getLogger("sii.simulator")
-WsgiApp = Callable[..., object]
+WsgiApp = WSGIApplication
 
 
 class _Handler(ServerHandler):
     """wsgiref's handler, except that DropConnection leaves the socket without any response."""
 
     dropped = False
+    request_handler: WSGIRequestHandler  # set by the request handler, as wsgiref's own does: used for logging
 
     def handle_error(self) -> None:
         # Called from inside wsgiref's `except:` block, so sys.exc_info() is the app's exception.
@@ -32,9 +34,10 @@ class _RequestHandler(WSGIRequestHandler):
         self.raw_requestline = self.rfile.readline(65537)
         if len(self.raw_requestline) > 65536 or not self.parse_request():
             return
-        handler = _Handler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+        wfile = cast(IO[bytes], self.wfile)  # a socket writer; typeshed types it more loosely
+        handler = _Handler(self.rfile, wfile, self.get_stderr(), self.get_environ(), multithread=True)
         handler.request_handler = self
-        handler.run(self.server.get_app())  # type: ignore[attr-defined]
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]  # a WSGIServer, typed as BaseServer
         if handler.dropped:
             self.close_connection = True  # the server then closes the socket: the client sees EOF
 
@@ -57,5 +60,5 @@ def serve_in_thread(app: WsgiApp, host: str = "127.0.0.1", port: int = 0) -> tup
     """Run the app on a (by default free) port in a daemon thread; stop it with server.shutdown()."""
     server = make_server(app, host, port)
     threading.Thread(target=server.serve_forever, name="sii-simulator", daemon=True).start()
-    bound_host, bound_port = server.server_address[:2]
+    bound_host, bound_port = server.socket.getsockname()[:2]  # what server_address holds, typed as str
     return server, f"http://{bound_host}:{bound_port}"

@@ -1,11 +1,14 @@
 """The simulator on the wire: the SII's enforcement rules, deterministic data, faults and control hooks."""
 
+import ast
 import re
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
 
+import sii.simulator
 from sii.rut import Rut, check_digit
 from sii.simulator import data
 from sii.simulator.app import SiiSimulator
@@ -368,3 +371,50 @@ def test_a_reset_fault_closes_a_real_socket_without_a_response(live_sim: str, si
     sim.faults.add("autTermino.cgi", "reset")
     with httpx.Client(base_url=live_sim, timeout=5) as http, pytest.raises(httpx.RemoteProtocolError):
         http.get("/cgi_AUT2000/autTermino.cgi")
+
+
+SIMULATOR_DIR = Path(sii.simulator.__file__).parent
+
+
+def imported_modules(source: str, package: str) -> set[str]:
+    """Every module the source imports, anywhere (TYPE_CHECKING blocks too); `from a import b` gives a and a.b."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            parts = package.split(".")
+            base = ".".join(parts[: len(parts) - node.level + 1] if node.level else [])
+            base = ".".join(filter(None, (base, node.module)))
+            found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from sii.simulator.app import SiiSimulator",
+        "if TYPE_CHECKING:\n    from sii.simulator import app",
+        "from . import app",
+        "from .app import ROUTES",
+        "import sii.simulator.app as the_app",
+    ],
+)
+def test_the_import_check_sees_every_way_of_importing_the_app(source: str) -> None:
+    assert "sii.simulator.app" in imported_modules(source, "sii.simulator")
+
+
+def test_only_app_py_imports_the_app_the_routes_share_the_state_module_instead() -> None:
+    modules = sorted(SIMULATOR_DIR.rglob("*.py"))
+    assert {path.name for path in modules} >= {"app.py", "state.py", "auth.py", "faults.py"}
+    offenders = [
+        str(path.relative_to(SIMULATOR_DIR))
+        for path in modules
+        if path.name != "app.py"
+        and "sii.simulator.app" in imported_modules(path.read_text(), _package_of(path))
+    ]
+    assert offenders == []
+
+
+def _package_of(path: Path) -> str:
+    return ".".join(("sii", "simulator", *path.parent.relative_to(SIMULATOR_DIR).parts))

@@ -19,13 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, host: str, port: int, **options: object) -> None:
         server = make_server(SiiSimulator(), host, port)
-        stop = threading.Event()
-
-        def request_stop(signum: int, frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGINT, request_stop)
-        signal.signal(signal.SIGTERM, request_stop)
+        stop = _stop_on_signals()
         # serve_forever runs in a thread because shutdown() must be called from another thread.
         worker = threading.Thread(target=server.serve_forever, name="sii-simulator", daemon=True)
         worker.start()
@@ -34,3 +28,15 @@ class Command(BaseCommand):
         server.shutdown()
         server.server_close()
         self.stdout.write("SII simulator stopped.")
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event SIGINT and SIGTERM set; installed before serving so an early signal still stops cleanly."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    return stop
