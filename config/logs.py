@@ -24,7 +24,7 @@ class PlainFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         task_id = getattr(record, "task_id", None)
-        record.task = f" [{record.task_type} {task_id}]" if task_id else ""
+        record.task = f" [{getattr(record, 'task_type', '')} {task_id}]" if task_id else ""
         return super().format(record)
 
 

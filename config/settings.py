@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
 
@@ -162,6 +163,8 @@ REST_KNOX = {
     "TOKEN_TTL": timedelta(days=_TOKEN_TTL_DAYS) if _TOKEN_TTL_DAYS else None,
     "AUTH_HEADER_PREFIX": "Token",
 }
+# The launchable task types: a sequence of tasks_api.registry.TaskType, named by dotted path.
+TASKS_API_CATALOG = "sii.catalog.CATALOG"
 # Worker stats: how long one broadcast waits for replies, and how long its answer is reused.
 TASKS_API_STATS_TIMEOUT = env_float("TASKS_API_STATS_TIMEOUT", 1.0, minimum=0.05)
 TASKS_API_STATS_CACHE_SECONDS = env_int("TASKS_API_STATS_CACHE_SECONDS", 3, minimum=0)
@@ -188,7 +191,7 @@ SII_SYNC_SOFT_TIME_LIMIT = env_int("SII_SYNC_SOFT_TIME_LIMIT", 600, minimum=1)
 SII_SYNC_TIME_LIMIT = env_int("SII_SYNC_TIME_LIMIT", 660, minimum=1)
 if SII_SYNC_TIME_LIMIT <= SII_SYNC_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured("SII_SYNC_TIME_LIMIT must be greater than SII_SYNC_SOFT_TIME_LIMIT.")
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     # A message not acked within this time is redelivered: keep it longer than the longest
     # hard time limit, or a slow task would run twice.
     # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
@@ -247,9 +250,14 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env_float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 3.0)
 CELERY_TASK_SOFT_TIME_LIMIT = SII_SYNC_SOFT_TIME_LIMIT
 CELERY_TASK_TIME_LIMIT = SII_SYNC_TIME_LIMIT
+# https://docs.celeryq.dev/en/stable/userguide/routing.html
+# SII work has its own queue, as in the original service, so it can get its own workers. The
+# queues are named here only: a worker started without -Q consumes every one of them, and the
+# API's stats report the length of each.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-# SII work has its own queue, as in the original service, so it can get its own workers.
-CELERY_TASK_ROUTES = {"sii.*": {"queue": "sii"}}
+SII_QUEUE = "sii"
+CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(SII_QUEUE)]
+CELERY_TASK_ROUTES = {"sii.*": {"queue": SII_QUEUE}}
 CELERY_WORKER_SEND_TASK_EVENTS = False
 # The worker logs through Django's LOGGING (below), so its lines carry task ids and honour LOG_FORMAT.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

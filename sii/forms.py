@@ -1,5 +1,7 @@
 """The admin's company form: one RUT field in any spelling and a write-only SII password."""
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -37,8 +39,8 @@ class CompanyAdminForm(forms.ModelForm):
             raise ValidationError(f"A company with RUT {parsed.formatted} already exists.")
         return parsed
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         if parsed := cleaned.get("rut"):
             # Set here, before the model's own validation (Company.clean) checks them.
             self.instance.rut_body, self.instance.rut_dv = parsed.body, parsed.dv
@@ -48,7 +50,7 @@ class CompanyAdminForm(forms.ModelForm):
         # Company.clean() computes a check digit from rut_body, which a new company only has
         # once the RUT field is valid; its error is already on the form.
         if "rut" not in self.errors:
-            super()._post_clean()
+            super()._post_clean()  # type: ignore[misc]  # Django's private hook, missing in the stubs
 
     def save(self, commit: bool = True) -> Company:
         if password := self.cleaned_data.get("sii_password"):

@@ -235,7 +235,3 @@ class F29Declaration(SyncedRow):
 
     def __str__(self) -> str:
         return f"F29 {self.period} folio {self.folio} ({self.estado})"
-
-    @property
-    def is_current(self) -> bool:
-        return self.estado == "Vigente"

@@ -53,8 +53,3 @@ def parse(text: str) -> Rut:
     if check_digit(body) != dv:
         raise InvalidRut(f"{text!r} has a wrong check digit (expected {check_digit(body)}).")
     return Rut(body=body, dv=dv)
-
-
-def format_rut(body: int) -> str:
-    """The display form of a RUT body, computing its check digit."""
-    return Rut(body=body, dv=check_digit(body)).formatted

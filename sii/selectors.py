@@ -1,6 +1,8 @@
-"""Reads for the admin: RUT searches, subscription flags, counts of what was synced."""
+"""Reads: companies by id (with a clear error), the fan-outs' company lists, RUT searches, counts."""
 
 import re
+import uuid
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -19,6 +21,28 @@ SYNCED_MODELS = {
 }
 
 
+class CompanyNotFound(Exception):
+    """No company has that id; the task fails with this message and is not retried."""
+
+    def __init__(self, message: str = "Company not found") -> None:
+        super().__init__(message)
+
+
+def company_get(*, company_id: str) -> Company:
+    try:
+        return Company.objects.get(pk=uuid.UUID(str(company_id)))
+    except (ValueError, Company.DoesNotExist):
+        raise CompanyNotFound() from None
+
+
+def company_ids_with_active_subscription() -> list[str]:
+    return [str(pk) for pk in Company.objects.with_active_subscription().values_list("pk", flat=True)]
+
+
+def company_ids_with_sii_credentials() -> list[str]:
+    return [str(pk) for pk in Company.objects.with_sii_credentials().values_list("pk", flat=True)]
+
+
 def rut_bodies_matching(text: str) -> set[int]:
     """RUT bodies a search term may mean: '76.086.428-5' and '76086428-5' mean 76086428;
     '76086428' may be a body without its check digit, or a body plus check digit."""
@@ -33,7 +57,28 @@ def rut_bodies_matching(text: str) -> set[int]:
     return bodies
 
 
-def company_list_annotate(*, queryset: QuerySet[Company]) -> QuerySet[Company]:
+def company_ids_matching(term: str, *, limit: int = 500) -> list:
+    """Companies a search term may mean: by name, or by RUT in any spelling."""
+    term = term.strip()
+    if not term:
+        return []
+    by_name = Company.objects.filter(name__icontains=term)
+    by_rut = Company.objects.filter(rut_body__in=rut_bodies_matching(term))
+    return list((by_name | by_rut).values_list("pk", flat=True)[:limit])
+
+
+class CompanyListAnnotations(TypedDict):
+    subscription_active: bool
+
+
+if TYPE_CHECKING:  # for the type checker only: django-stubs-ext is a development tool here
+    from django_stubs_ext import WithAnnotations
+
+    # A company as the admin lists it: with company_list_annotate's columns.
+    ListedCompany = WithAnnotations[Company, CompanyListAnnotations]
+
+
+def company_list_annotate(*, queryset: QuerySet[Company]) -> "QuerySet[ListedCompany]":
     """Add `subscription_active` in the same query, so a list never asks per row."""
     active = Company.objects.with_active_subscription().filter(pk=OuterRef("pk"))
     return queryset.annotate(subscription_active=Exists(active))
@@ -41,4 +86,7 @@ def company_list_annotate(*, queryset: QuerySet[Company]) -> QuerySet[Company]:
 
 def company_document_counts(*, company: Company) -> dict[str, int]:
     """How many rows of each kind were synced for the company: one COUNT per model."""
-    return {label: model.objects.filter(company=company).count() for label, model in SYNCED_MODELS.items()}
+    return {
+        label: model._default_manager.filter(company=company).count()
+        for label, model in SYNCED_MODELS.items()
+    }

@@ -1,50 +1,22 @@
-"""Celery tasks of the sii app: thin wrappers that look things up and call a service."""
+"""Celery tasks of the sii app: thin wrappers that look things up and call a service.
 
-from celery import Task, shared_task
-from celery.exceptions import Ignore
-from celery.worker import state as worker_state
+The control-plane behaviour (revocation, retries recorded, progress, fan-out records) comes
+from tasks_api's RecordedTask; SiiTask adds only the SII's own options.
+"""
+
+from celery import shared_task
 from django.conf import settings
 
 from sii.client.errors import SiiTransientError
-from sii.services.companies import (
-    company_get,
-    company_ids_with_active_subscription,
-    company_ids_with_sii_credentials,
-)
+from sii.selectors import company_get, company_ids_with_active_subscription, company_ids_with_sii_credentials
 from sii.services.documents import documents_sync
 from sii.services.f29 import f29_sync
 from sii.services.periods import current_year
-from sii.services.progress import SyncStopped
-from tasks_api.selectors.launches import task_launch_is_revoked
-from tasks_api.services.launches import task_launch_children, task_launch_retried
+from tasks_api.tasks import RecordedTask
 
 
-class SiiTask(Task):
-    """Refuses to run once revoked, and stops between steps when revoked while running."""
-
-    def __call__(self, *args, **kwargs):
-        try:
-            self._stop_if_revoked()
-            return super().__call__(*args, **kwargs)
-        except SyncStopped:
-            self.backend.mark_as_revoked(self.request.id, reason="revoked", request=self.request)
-            raise Ignore() from None
-
-    def _stop_if_revoked(self) -> None:
-        # The launch record is the source every process can read; the worker's in-memory
-        # set also catches `celery control revoke` when the task runs in the main process.
-        task_id = self.request.id
-        if task_id and (task_id in worker_state.revoked or task_launch_is_revoked(task_id=task_id)):
-            raise SyncStopped()
-
-    def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
-        task_launch_retried(task_id=task_id, retries=self.request.retries + 1)
-
-    def report_progress(self, *, current: int, total: int, step: str) -> None:
-        """services.progress.Progress: stays STARTED, with the step in its meta."""
-        self._stop_if_revoked()
-        meta = {"info": "Task is running", "current": current, "total": total, "step": step}
-        self.update_state(state="STARTED", meta=meta)
+class SiiTask(RecordedTask):
+    fanout_batch_size = settings.SII_FANOUT_BATCH_SIZE
 
 
 SYNC_OPTIONS = {
@@ -94,10 +66,8 @@ def sync_f29_all_companies(self: SiiTask, year: str | None = None) -> dict:
 def _fan_out(task: SiiTask, child_type: str, company_ids: list[str], params: dict) -> dict:
     # Children are independent messages, not a chord: one failing company fails nobody else,
     # and nothing serialises on a shared counter row in the result backend.
-    dispatched = task_launch_children(
-        parent_task_id=task.request.id,
+    dispatched = task.launch_children(
         task_type=child_type,
         params_list=[{"company_id": company_id, **params} for company_id in company_ids],
-        batch_size=settings.SII_FANOUT_BATCH_SIZE,
     )
     return {"success": True, "task_type": child_type, "params": params, "dispatched": dispatched}

@@ -1,61 +1,60 @@
-"""OpenAPI examples, taken from the seed's documentation of this API."""
+"""OpenAPI examples in the original service's shapes, the task-specific ones read from the catalog."""
 
+from typing import Any
+
+from celery import current_app
 from drf_spectacular.utils import OpenApiExample
 
+from tasks_api.registry import TaskType, catalog
+from tasks_api.selectors.stats import queue_names
+
 TASK_ID = "550e8400-e29b-41d4-a716-446655440000"
-COMPANY_ID = "123e4567-e89b-12d3-a456-426614174000"
-
-LAUNCH = [
-    OpenApiExample(
-        "Sync documents for one company",
-        request_only=True,
-        value={
-            "task_type": "sii.sync_documents",
-            "params": {"company_id": COMPANY_ID, "months": 3, "month_offset": 0},
-        },
-    ),
-    OpenApiExample(
-        "Sync documents for all companies",
-        request_only=True,
-        value={"task_type": "sii.sync_documents_all_companies", "params": {"months": 1, "month_offset": 1}},
-    ),
-    OpenApiExample(
-        "Sync F29 for one company",
-        request_only=True,
-        value={"task_type": "sii.sync_f29", "params": {"company_id": COMPANY_ID, "year": "2025"}},
-    ),
-    OpenApiExample(
-        "Sync F29 for all companies",
-        request_only=True,
-        value={"task_type": "sii.sync_f29_all_companies", "params": {"year": "2025"}},
-    ),
-    OpenApiExample(
-        "Launched",
-        response_only=True,
-        status_codes=["202"],
-        value={
-            "task_id": TASK_ID,
-            "task_type": "sii.sync_documents",
-            "status": "PENDING",
-            "message": "Task sii.sync_documents launched successfully",
-        },
-    ),
-    OpenApiExample(
-        "Invalid parameters",
-        response_only=True,
-        status_codes=["422"],
-        value={"detail": "Invalid parameters: company_id is required"},
-    ),
-    OpenApiExample(
-        "Broker unreachable",
-        response_only=True,
-        status_codes=["500"],
-        value={"detail": "Failed to launch task: Redis connection refused"},
-    ),
-]
 
 
-def _status(status: str, **fields) -> dict:
+def launch_examples() -> list[OpenApiExample]:
+    """Each catalog example as a launch body, then the answers: launched, invalid, not enqueued."""
+    bodies = [
+        OpenApiExample(
+            example.name,
+            summary=example.summary,
+            request_only=True,
+            value={"task_type": task_type.name, "params": example.value},
+        )
+        for task_type in catalog().values()
+        for example in task_type.examples
+    ]
+    return [*bodies, *_launch_answers(_first_type().name)]
+
+
+def _launch_answers(task_type: str) -> list[OpenApiExample]:
+    launched = {
+        "task_id": TASK_ID,
+        "task_type": task_type,
+        "status": "PENDING",
+        "message": f"Task {task_type} launched successfully",
+    }
+    return [
+        OpenApiExample("Launched", response_only=True, status_codes=["202"], value=launched),
+        OpenApiExample(
+            "Invalid parameters",
+            response_only=True,
+            status_codes=["422"],
+            value={"detail": "Invalid parameters: months must be between 1 and 12"},
+        ),
+        OpenApiExample(
+            "Broker unreachable",
+            response_only=True,
+            status_codes=["500"],
+            value={"detail": "Failed to launch task: Redis connection refused"},
+        ),
+    ]
+
+
+def _first_type() -> TaskType:
+    return next(iter(catalog().values()))
+
+
+def _status(status: str, **fields: Any) -> dict:
     return {
         "task_id": TASK_ID,
         "status": status,
@@ -66,41 +65,25 @@ def _status(status: str, **fields) -> dict:
     } | fields
 
 
-STATUS = [
-    OpenApiExample(
-        "Running",
-        value=_status(
-            "STARTED", meta={"info": "Task is running", "current": 2, "total": 6, "step": "ventas 202412"}
+def status_examples() -> list[OpenApiExample]:
+    succeeded = next((t.result_example for t in catalog().values() if t.result_example), {"success": True})
+    running = {"info": "Task is running", "current": 2, "total": 6, "step": "step 2 of 6"}
+    failure = "Traceback (most recent call last):\n  File ..."
+    return [
+        OpenApiExample("Running", value=_status("STARTED", meta=running)),
+        OpenApiExample("Succeeded", value=_status("SUCCESS", result=succeeded)),
+        OpenApiExample("Failed", value=_status("FAILURE", error="Connection refused", traceback=failure)),
+        OpenApiExample(
+            "Unknown id",
+            value=_status(
+                "PENDING",
+                task_id="non-existent-id",
+                meta={"info": "Task is waiting to be executed or doesn't exist"},
+                unknown=True,
+            ),
         ),
-    ),
-    OpenApiExample(
-        "Succeeded",
-        value=_status(
-            "SUCCESS",
-            result={
-                "success": True,
-                "compras": {"total": 150, "period": "202501"},
-                "ventas": {"total": 89, "period": "202501"},
-                "honorarios": {"total": 12},
-            },
-        ),
-    ),
-    OpenApiExample(
-        "Failed",
-        value=_status(
-            "FAILURE", error="Company not found", traceback="Traceback (most recent call last):\n  File ..."
-        ),
-    ),
-    OpenApiExample(
-        "Unknown id",
-        value=_status(
-            "PENDING",
-            task_id="non-existent-id",
-            meta={"info": "Task is waiting to be executed or doesn't exist"},
-            unknown=True,
-        ),
-    ),
-]
+    ]
+
 
 REVOKE = [
     OpenApiExample(
@@ -123,36 +106,19 @@ REVOKE = [
     ),
 ]
 
-STATS = [
-    OpenApiExample(
-        "One worker",
-        value={
-            "active_tasks": {
-                "celery@worker1": [
-                    {
-                        "id": TASK_ID,
-                        "name": "sii.sync_documents",
-                        "args": [],
-                        "kwargs": {"company_id": COMPANY_ID},
-                    }
-                ]
-            },
-            "scheduled_tasks": {},
-            "registered_tasks": [
-                "sii.sync_documents",
-                "sii.sync_documents_all_companies",
-                "sii.sync_f29",
-                "sii.sync_f29_all_companies",
-            ],
-            "worker_stats": {
-                "celery@worker1": {
-                    "total": 156,
-                    "pool": {"max-concurrency": 4, "processes": [12345, 12346, 12347, 12348]},
-                }
-            },
-            "reserved_tasks": {"celery@worker1": []},
-            "queues": {"sii": 0, "celery": 0},
-            "workers_online": ["celery@worker1"],
-        },
-    ),
-]
+
+def stats_examples() -> list[OpenApiExample]:
+    task_type = _first_type()
+    params = task_type.examples[0].value if task_type.examples else {}
+    active: dict[str, Any] = {"id": TASK_ID, "name": task_type.name, "args": [], "kwargs": params}
+    worker = "celery@worker1"
+    value = {
+        "active_tasks": {worker: [active]},
+        "scheduled_tasks": {},
+        "registered_tasks": sorted(catalog()),
+        "worker_stats": {worker: {"total": 156, "pool": {"max-concurrency": 4, "processes": [12345, 12346]}}},
+        "reserved_tasks": {worker: []},
+        "queues": dict.fromkeys(queue_names(current_app), 0),
+        "workers_online": [worker],
+    }
+    return [OpenApiExample("One worker", value=value)]

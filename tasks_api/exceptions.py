@@ -18,7 +18,7 @@ class Conflict(APIException):
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ValidationError):
-        # FastAPI-style 422 (the seed's contract) instead of DRF's 400, with one sentence.
+        # FastAPI-style 422 (the original service's contract) instead of DRF's 400, with one sentence.
         return Response({"detail": validation_sentence(exc.detail)}, status=422)
     return exception_handler(exc, context)
 

@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from tasks_api.permissions import CUSTOM as CUSTOM_PERMISSIONS
+
 
 def new_task_id() -> str:
     return str(uuid.uuid4())
@@ -21,8 +23,9 @@ class TaskLaunch(models.Model):
     task_id = models.CharField(primary_key=True, max_length=36, default=new_task_id, editable=False)
     task_type = models.CharField(max_length=100, db_index=True)
     params = models.JSONField(default=dict, help_text="Validated keyword arguments of the task.")
-    # Copied from params["company_id"] when there is one, to filter and search runs by company.
-    company_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # The domain object the run is about (the catalog names the parameter that carries it), so
+    # a domain's admin can filter and search runs by it without this app knowing the domain.
+    subject_id = models.UUIDField(null=True, blank=True, db_index=True)
     launched_by = models.CharField(max_length=10, choices=LaunchedBy.choices, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -49,18 +52,13 @@ class TaskLaunch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     terminate_requested = models.BooleanField(default=False)
-    retries = models.PositiveIntegerField(default=0, help_text="Retries so far (transient SII errors).")
+    retries = models.PositiveIntegerField(default=0, help_text="Retries so far.")
 
     class Meta:
         verbose_name = "task run"
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["parent", "created_at"])]
-        # view_tasklaunch (Django's own) lets a user list task types, read statuses and stats.
-        permissions = [
-            ("launch_task", "Can launch tasks"),
-            ("revoke_task", "Can revoke tasks"),
-            ("terminate_task", "Can terminate running tasks"),
-        ]
+        permissions = list(CUSTOM_PERMISSIONS.items())
 
     def __str__(self) -> str:
         return f"{self.task_type} {self.task_id}"

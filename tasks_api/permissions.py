@@ -1,11 +1,19 @@
-"""Who may do what: Django permissions on launch records, checked per API action."""
+"""Who may do what: the app's Django permissions, named once here, checked per API action."""
 
 from rest_framework.permissions import BasePermission
 
-VIEW = "tasks_api.view_tasklaunch"
-LAUNCH = "tasks_api.launch_task"
-REVOKE = "tasks_api.revoke_task"
-TERMINATE = "tasks_api.terminate_task"
+APP_LABEL = "tasks_api"
+# Codename -> description: the launch record model declares them (Meta.permissions).
+CUSTOM = {
+    "launch_task": "Can launch tasks",
+    "revoke_task": "Can revoke tasks",
+    "terminate_task": "Can terminate running tasks",
+}
+# view_tasklaunch (Django's own) lets a user list task types, read statuses and stats.
+VIEW = f"{APP_LABEL}.view_tasklaunch"
+LAUNCH = f"{APP_LABEL}.launch_task"
+REVOKE = f"{APP_LABEL}.revoke_task"
+TERMINATE = f"{APP_LABEL}.terminate_task"
 
 
 class HasPermission(BasePermission):

@@ -1,70 +1,84 @@
-"""The task catalog: every launchable task type, declared once.
+"""The task catalog's types, and the catalog itself, loaded from the module the settings name.
 
-The listing endpoint, launch validation, the OpenAPI request schema and the admin read this
-module; nothing else names task types.
+The domain declares its launchable tasks (settings.TASKS_API_CATALOG, e.g.
+"sii.catalog.CATALOG"); the listing endpoint, launch validation, the OpenAPI schema and the
+admin read them through `catalog()`, so this app never names a task type itself.
 """
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 from celery import Task
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+from drf_spectacular.utils import OpenApiExample
 from rest_framework import serializers
 
-from sii import tasks as sii_tasks
-from tasks_api import params
+from tasks_api.params import TaskParamsSerializer
 
 
 @dataclass(frozen=True)
 class TaskType:
+    """One launchable task: what it is called, what it takes, and what runs it."""
+
     name: str
     description: str
-    params: type[serializers.Serializer]
+    params: type[TaskParamsSerializer]
     task: Task
-    children: str | None = None  # the task type a fan-out parent publishes, one per company
+    # The task type a fan-out parent publishes, one child per subject.
+    children: str | None = None
+    # The parameter naming the domain object a run is about (a UUID): runs are filtered by it.
+    subject: str | None = None
+    # OpenAPI examples of the params (the launch body's `params`, not the whole body).
+    examples: tuple[OpenApiExample, ...] = ()
+    # What a successful run returns, for the status endpoint's OpenAPI example.
+    result_example: dict[str, Any] | None = field(default=None, hash=False)
 
     @property
     def fans_out(self) -> bool:
         return self.children is not None
 
+    def subject_of(self, params: Mapping[str, Any]) -> str | None:
+        """The subject's id in canonical form, or None when the params carry none (or a bad one)."""
+        if self.subject is None or params.get(self.subject) in (None, ""):
+            return None
+        try:
+            return str(serializers.UUIDField().to_internal_value(params[self.subject]))
+        except serializers.ValidationError:
+            return None
+
 
 class UnknownTaskType(LookupError):
     def __init__(self, name: object) -> None:
-        super().__init__(f"Unknown task_type {name!r}; available: {', '.join(CATALOG)}")
+        super().__init__(f"Unknown task_type {name!r}; available: {', '.join(catalog())}")
 
 
-CATALOG: dict[str, TaskType] = {
-    task_type.name: task_type
-    for task_type in (
-        TaskType(
-            name="sii.sync_documents",
-            description="Sync tax documents (purchases, sales, honorarios) for a single company",
-            params=params.SyncDocumentsParamsSerializer,
-            task=sii_tasks.sync_documents,
-        ),
-        TaskType(
-            name="sii.sync_documents_all_companies",
-            description="Sync tax documents for all companies with an active subscription",
-            params=params.SyncDocumentsAllCompaniesParamsSerializer,
-            task=sii_tasks.sync_documents_all_companies,
-            children="sii.sync_documents",
-        ),
-        TaskType(
-            name="sii.sync_f29",
-            description="Sync F29 declarations for a single company",
-            params=params.SyncF29ParamsSerializer,
-            task=sii_tasks.sync_f29,
-        ),
-        TaskType(
-            name="sii.sync_f29_all_companies",
-            description="Sync F29 declarations for all companies with SII credentials",
-            params=params.SyncF29AllCompaniesParamsSerializer,
-            task=sii_tasks.sync_f29_all_companies,
-            children="sii.sync_f29",
-        ),
-    )
-}
+@cache
+def catalog() -> Mapping[str, TaskType]:
+    """The task types the settings' catalog declares, by name (loaded once per process)."""
+    declared = import_string(settings.TASKS_API_CATALOG)
+    return catalog_check(declared)
+
+
+def catalog_check(declared: Iterable[TaskType]) -> dict[str, TaskType]:
+    """The declared types by name; a duplicate name or a subject the params lack fails loudly."""
+    by_name: dict[str, TaskType] = {}
+    for task_type in declared:
+        if task_type.name in by_name:
+            raise ImproperlyConfigured(f"Task type {task_type.name} is declared twice in the catalog.")
+        subject_field = task_type.params().fields.get(task_type.subject) if task_type.subject else None
+        if task_type.subject and not isinstance(subject_field, serializers.UUIDField):
+            raise ImproperlyConfigured(
+                f"{task_type.name}: subject {task_type.subject!r} must be a UUID parameter."
+            )
+        by_name[task_type.name] = task_type
+    return by_name
 
 
 def task_type_get(name: object) -> TaskType:
-    if not isinstance(name, str) or name not in CATALOG:
+    if not isinstance(name, str) or name not in catalog():
         raise UnknownTaskType(name)
-    return CATALOG[name]
+    return catalog()[name]

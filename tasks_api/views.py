@@ -3,7 +3,7 @@
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,11 +11,11 @@ from rest_framework.views import APIView
 from tasks_api import examples, permissions
 from tasks_api.exceptions import Conflict, LaunchFailed
 from tasks_api.models import TaskLaunch
+from tasks_api.registry import UnknownTaskType
 from tasks_api.selectors.catalog import task_types_list
 from tasks_api.selectors.stats import celery_stats_get
 from tasks_api.selectors.status import task_status_get
 from tasks_api.serializers import (
-    LAUNCH_ENVELOPES,
     CeleryStatsSerializer,
     ErrorDetailSerializer,
     TaskLaunchedSerializer,
@@ -24,15 +24,17 @@ from tasks_api.serializers import (
     TaskRevokeQuerySerializer,
     TaskStatusSerializer,
     TaskTypeSerializer,
+    launch_envelopes,
 )
-from tasks_api.services.launches import TaskLaunchFailed, task_launch
+from tasks_api.services.catalog import InvalidParams, task_launch_validated
+from tasks_api.services.launches import TaskLaunchFailed
 from tasks_api.services.revocations import TaskAlreadyFinished, TaskNotFound, task_revoke
 
 TAG = "Celery Tasks"
 ERRORS = {401: ErrorDetailSerializer, 403: ErrorDetailSerializer}
 LAUNCH_BODY = PolymorphicProxySerializer(
     component_name="TaskLaunchRequest",
-    serializers=LAUNCH_ENVELOPES,
+    serializers=launch_envelopes(),
     resource_type_field_name="task_type",
 )
 
@@ -69,18 +71,13 @@ class CeleryTaskViewSet(viewsets.ViewSet):
             500: ErrorDetailSerializer,
             **ERRORS,
         },
-        examples=examples.LAUNCH,
+        examples=examples.launch_examples(),
     )
     @action(detail=False, methods=["post"])
     def launch(self, request):
         body = TaskLaunchRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            launch = task_launch(
-                **body.validated_data, launched_by=TaskLaunch.LaunchedBy.USER, user=request.user
-            )
-        except TaskLaunchFailed as exc:
-            raise LaunchFailed(f"Failed to launch task: {exc}") from exc
+        launch = _launch(**body.validated_data, user=request.user)
         answer = {
             "task_id": launch.task_id,
             "task_type": launch.task_type,
@@ -93,7 +90,7 @@ class CeleryTaskViewSet(viewsets.ViewSet):
         tags=[TAG],
         summary="Get a task's status",
         responses={200: TaskStatusSerializer, **ERRORS},
-        examples=examples.STATUS,
+        examples=examples.status_examples(),
     )
     def retrieve(self, request, task_id: str):
         return Response(TaskStatusSerializer(task_status_get(task_id=task_id)).data)
@@ -133,6 +130,18 @@ class CeleryTaskViewSet(viewsets.ViewSet):
         return Response(TaskRevokedSerializer(answer).data)
 
 
+def _launch(*, task_type: str, params: dict, user) -> TaskLaunch:
+    """The catalog's launch, its refusals as the API's 422 and 500 answers."""
+    try:
+        return task_launch_validated(task_type=task_type, data=params, user=user)
+    except UnknownTaskType as exc:
+        raise ValidationError({"task_type": [str(exc)]}) from None
+    except InvalidParams as exc:
+        raise ValidationError({"params": exc.sentences}) from None
+    except TaskLaunchFailed as exc:
+        raise LaunchFailed(str(exc)) from exc
+
+
 class CeleryStatsView(APIView):
     def get_permissions(self):
         return [IsAuthenticated(), permissions.HasPermission(permissions.VIEW)]
@@ -141,7 +150,7 @@ class CeleryStatsView(APIView):
         tags=[TAG],
         summary="Workers and queues",
         responses={200: CeleryStatsSerializer, **ERRORS},
-        examples=examples.STATS,
+        examples=examples.stats_examples(),
     )
     def get(self, request):
         return Response(CeleryStatsSerializer(celery_stats_get()).data)

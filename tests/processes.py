@@ -45,7 +45,7 @@ class WorkerProcess:
     def __init__(self, *, env: dict[str, str], log_path: Path, concurrency: int = 2) -> None:
         self.log_path = log_path
         command = [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "sii,celery",
+            sys.executable, "-m", "celery", "-A", "config", "worker",
             "-c", str(concurrency), "-l", env.get("LOG_LEVEL", "INFO"), "-n", f"test-{os.getpid()}@%h",
             "--without-gossip", "--without-mingle",
         ]  # fmt: skip

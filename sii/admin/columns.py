@@ -15,7 +15,8 @@ class RutSearchMixin:
     rut_search_field = "rut_body"
 
     def get_search_results(self, request, queryset: QuerySet, search_term: str):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        search = super().get_search_results  # type: ignore[misc]  # provided by the ModelAdmin
+        results, may_have_duplicates = search(request, queryset, search_term)
         if bodies := selectors.rut_bodies_matching(search_term):
             results |= queryset.filter(**{f"{self.rut_search_field}__in": bodies})
         return results, may_have_duplicates

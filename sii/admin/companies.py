@@ -9,6 +9,7 @@ from sii.admin.columns import RutSearchMixin
 from sii.admin.launches import companies_sync
 from sii.forms import CompanyAdminForm
 from sii.models import Company, Subscription
+from tasks_api import permissions
 
 # The detail shows the model fields: formatted in local time, "-" when never synced.
 SYNC_FIELDS = ("last_documents_sync_at", "last_f29_sync_at", "synced_documents")
@@ -63,7 +64,7 @@ class CompanyAdmin(RutSearchMixin, admin.ModelAdmin):
         return selectors.company_list_annotate(queryset=super().get_queryset(request))
 
     def has_launch_permission(self, request) -> bool:
-        return request.user.has_perm("tasks_api.launch_task")
+        return request.user.has_perm(permissions.LAUNCH)
 
     # In the list and on view-only pages; editable pages show the form's "rut" field instead.
     @admin.display(description="RUT", ordering="rut_body")
@@ -75,7 +76,7 @@ class CompanyAdmin(RutSearchMixin, admin.ModelAdmin):
         return company.has_sii_credentials
 
     @admin.display(description="Active subscription", boolean=True, ordering="subscription_active")
-    def subscription_active(self, company: Company) -> bool:
+    def subscription_active(self, company: "selectors.ListedCompany") -> bool:
         return company.subscription_active
 
     @admin.display(description="Last documents sync", ordering="last_documents_sync_at")

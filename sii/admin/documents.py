@@ -1,5 +1,7 @@
 """The synced SII rows in the admin: read-only lists an accountant can filter, and the raw row."""
 
+from typing import Any, ClassVar
+
 from django.contrib import admin
 
 from sii.admin.columns import RutSearchMixin, amount_column, raw_row, rut_column
@@ -12,7 +14,7 @@ RCV_AMOUNTS = ("exento", "neto", "iva", "total")
 class SyncedRowAdmin(RutSearchMixin, admin.ModelAdmin):
     """Rows are what the SII said: browse them, never edit them here (the next sync would undo it)."""
 
-    list_filter = ("period", COMPANY_FILTER)
+    list_filter: ClassVar[tuple[Any, ...]] = ("period", COMPANY_FILTER)
     list_select_related = ("company",)
     list_per_page = 50
     exclude = ("raw",)

@@ -41,7 +41,7 @@ def _launch_each(companies: list[Company], *, task_type: str, user) -> tuple[lis
         except TaskLaunchFailed as exc:
             # The broker is down or mute: each further publish would wait as long and fail too.
             left = len(companies) - len(launched) - 1
-            return launched, f"Failed to launch task: {exc} (for {company.name}; {left} more not attempted)"
+            return launched, f"{exc} (for {company.name}; {left} more not attempted)"
     return launched, ""
 
 

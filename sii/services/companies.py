@@ -1,6 +1,4 @@
-"""Companies: look-ups that fail with a clear error, creation with a validated RUT."""
-
-import uuid
+"""Companies: creation with a validated RUT (reads live in sii.selectors)."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -9,25 +7,11 @@ from sii import rut as rut_helpers
 from sii.models import Company, Subscription
 
 
-class CompanyNotFound(Exception):
-    """No company has that id; the task fails with this message and is not retried."""
-
-    def __init__(self, message: str = "Company not found") -> None:
-        super().__init__(message)
-
-
 class CompanyWithoutCredentials(Exception):
     """The company has no SII password stored, so nothing can be synced for it."""
 
     def __init__(self, message: str = "Company has no SII credentials") -> None:
         super().__init__(message)
-
-
-def company_get(*, company_id: str) -> Company:
-    try:
-        return Company.objects.get(pk=uuid.UUID(str(company_id)))
-    except (ValueError, Company.DoesNotExist):
-        raise CompanyNotFound() from None
 
 
 @transaction.atomic
@@ -41,11 +25,3 @@ def company_create(*, name: str, rut: str, sii_password: str = "", subscribed: b
     if subscribed:
         Subscription.objects.create(company=company, starts_on=timezone.localdate())
     return company
-
-
-def company_ids_with_active_subscription() -> list[str]:
-    return [str(pk) for pk in Company.objects.with_active_subscription().values_list("pk", flat=True)]
-
-
-def company_ids_with_sii_credentials() -> list[str]:
-    return [str(pk) for pk in Company.objects.with_sii_credentials().values_list("pk", flat=True)]

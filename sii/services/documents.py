@@ -6,7 +6,7 @@ from collections.abc import Callable
 from django.utils import timezone
 
 from sii.client.http import SiiClient
-from sii.client.types import ESTADOS_COMPRA, Operacion, RcvDocumentRow, RcvSummaryRow
+from sii.client.types import ESTADOS_COMPRA, EstadoContable, Operacion, RcvDocumentRow, RcvSummaryRow
 from sii.models import Company, FeeReceipt, PurchaseDocument, RcvSummary, SaleDocument
 from sii.services.clients import sii_client_for
 from sii.services.periods import periods_ending
@@ -45,7 +45,9 @@ def documents_sync(
 
 class _SurfaceReport:
     def __init__(self) -> None:
-        self.counts, self.periods, self.extra = UpsertCounts(), {}, {}
+        self.counts = UpsertCounts()
+        self.periods: dict[str, dict[str, int]] = {}
+        self.extra: dict[str, int] = {}
 
     def add(self, period: str, result: tuple[UpsertCounts, dict]) -> None:
         counts, extra = result
@@ -93,7 +95,7 @@ _SYNC_STEP: dict[str, Callable[[SiiClient, Company, str], tuple[UpsertCounts, di
 
 
 def _fetch_rcv(
-    sii: SiiClient, *, period: str, operacion: Operacion, estado: str
+    sii: SiiClient, *, period: str, operacion: Operacion, estado: EstadoContable
 ) -> tuple[list[RcvDocumentRow], list[RcvSummaryRow]]:
     """getResumen, then getDetalle* for each document type that has rows."""
     resumen = sii.rcv_resumen(period=period, operacion=operacion, estado=estado)

@@ -23,16 +23,19 @@ def f29_sync(
     with client or sii_client_for(company) as sii:
         for number, period in enumerate(periods, start=1):
             progress(current=number, total=len(periods), step=f"f29 {period}")
-            rows = [
-                {**dataclasses.asdict(row), "period": period} for row in sii.f29_declaraciones(period=period)
-            ]
-            period_counts = rows_upsert(model=F29Declaration, company=company, rows=rows, key_fields=F29_KEY)
+            period_counts = _sync_period(sii, company, period)
             counts += period_counts
             per_period[period] = period_counts.as_dict()
     Company.objects.filter(pk=company.pk).update(last_f29_sync_at=timezone.now())
     filed = [period for period, result in per_period.items() if result["total"]]
+    latest = max(filed, default=None)
     return {
         "success": True,
         "year": year,
-        "f29": {**counts.as_dict(), "period": max(filed, default=None), "periods": per_period},
+        "f29": {**counts.as_dict(), "period": latest, "periods": per_period},
     }
+
+
+def _sync_period(sii: SiiClient, company: Company, period: str) -> UpsertCounts:
+    rows = [{**dataclasses.asdict(row), "period": period} for row in sii.f29_declaraciones(period=period)]
+    return rows_upsert(model=F29Declaration, company=company, rows=rows, key_fields=F29_KEY)

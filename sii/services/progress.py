@@ -3,13 +3,9 @@
 from typing import Protocol
 
 
-class SyncStopped(Exception):
-    """The sync was revoked; it stops between steps, keeping what it already saved."""
-
-
 class Progress(Protocol):
     def __call__(self, *, current: int, total: int, step: str) -> None:
-        """Called before each step; raises SyncStopped when the work should stop."""
+        """Called before each step; raises (and so stops the sync) when the run was revoked."""
 
 
 def no_progress(*, current: int, total: int, step: str) -> None:

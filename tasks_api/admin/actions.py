@@ -9,9 +9,10 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from tasks_api.admin import display
+from tasks_api.registry import catalog
 from tasks_api.services.launches import TaskLaunchFailed, task_relaunch
 from tasks_api.services.revocations import TaskAlreadyFinished, task_revoke
-from tasks_api.states import FINISHED
+from tasks_api.states import FINISHED, RUNNING
 
 
 @admin.action(description="Relaunch selected runs (same type and params)", permissions=["launch"])
@@ -25,7 +26,7 @@ def relaunch_selected(modeladmin, request, queryset: QuerySet):
         try:
             launched.append(task_relaunch(launch=run, user=request.user).task_id)
         except TaskLaunchFailed as exc:
-            failures.append(f"{run.task_id}: Failed to launch task: {exc}")
+            failures.append(f"{run.task_id}: {exc}")
     _report(modeladmin, request, "Relaunched as", launched, failures)
     return None
 
@@ -57,11 +58,12 @@ def _revoke(modeladmin, request, queryset: QuerySet, *, terminate: bool):
 
 
 def _revoke_plan(run, terminate: bool) -> str:
-    if run.status in FINISHED and run.task_type.endswith("_all_companies"):
+    task_type = catalog().get(run.task_type)
+    if run.status in FINISHED and task_type and task_type.fans_out:
         return f"finished ({run.status}): its unfinished children will be revoked, its result kept"
     if run.status in FINISHED:
         return f"finished ({run.status}): left as it is"
-    if run.status in ("STARTED", "RETRY"):
+    if run.status in RUNNING:
         return "running: will be killed now" if terminate else "running: will stop before its next step"
     return "waiting: will never run"
 

@@ -8,9 +8,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from rest_framework import fields as drf_fields
 
-from sii.models import Company
+from tasks_api import permissions
 from tasks_api.models import TaskLaunch
-from tasks_api.registry import CATALOG, TaskType
+from tasks_api.registry import TaskType, catalog
 from tasks_api.selectors.catalog import parameter_describe
 from tasks_api.services.catalog import InvalidParams, task_launch_validated
 from tasks_api.services.launches import TaskLaunchFailed
@@ -34,16 +34,16 @@ def urls(modeladmin) -> list:
 
 def choose_view(modeladmin, request):
     _require_launch(request)
-    context = {**_context(modeladmin, request, "Launch a task"), "task_types": CATALOG.values()}
+    context = {**_context(modeladmin, request, "Launch a task"), "task_types": catalog().values()}
     return TemplateResponse(request, "admin/tasks_api/tasklaunch/launch_choose.html", context)
 
 
 def launch_view(modeladmin, request, task_type: str):
     _require_launch(request)
-    if task_type not in CATALOG:
+    if task_type not in catalog():
         raise Http404(f"Unknown task type {task_type}")
-    spec = CATALOG[task_type]
-    form = params_form(spec)(request.POST or None)
+    spec = catalog()[task_type]
+    form = params_form(spec, modeladmin)(request.POST or None)
     if request.method == "POST" and form.is_valid() and (launch := _launch(request, spec, form)):
         return HttpResponseRedirect(reverse("admin:tasks_api_tasklaunch_change", args=[launch.task_id]))
     context = {**_context(modeladmin, request, f"Launch {task_type}"), "spec": spec, "form": form}
@@ -60,33 +60,29 @@ def _launch(request, spec: TaskType, form: forms.Form) -> TaskLaunch | None:
             form.add_error(name if name in form.fields else None, sentences)
         return None
     except TaskLaunchFailed as exc:
-        form.add_error(None, f"Failed to launch task: {exc}")
+        form.add_error(None, str(exc))
         return None
     messages.success(request, f"Launched {spec.name} as task {launch.task_id}.")
     return launch
 
 
-def params_form(spec: TaskType) -> type[forms.Form]:
+def params_form(spec: TaskType, modeladmin) -> type[forms.Form]:
     """Inputs only: every check is the serializer's, so the admin says what the API says."""
-    fields = {name: _form_field(name, field) for name, field in spec.params().fields.items()}
+    fields = {
+        name: modeladmin.launch_form_field(name, field) or _form_field(field)
+        for name, field in spec.params().fields.items()
+    }
     return type(f"{spec.name.title().replace('.', '').replace('_', '')}Form", (forms.Form,), fields)
 
 
-def _form_field(name: str, field: drf_fields.Field) -> forms.Field:
+def _form_field(field: drf_fields.Field) -> forms.Field:
     described = parameter_describe(field)
-    initial = described.get("default")
-    help_text = _help(described)
-    if name == "company_id":
-        choices = [("", "---------")] + [
-            (str(c.pk), f"{c.name} ({c.rut_formatted})") for c in Company.objects.all()
-        ]
-        return forms.CharField(
-            label="Company", required=False, widget=forms.Select(choices=choices), help_text=help_text
-        )
-    return forms.CharField(required=False, initial=initial, help_text=help_text)
+    return forms.CharField(required=False, initial=described.get("default"), help_text=parameter_help(field))
 
 
-def _help(described: dict) -> str:
+def parameter_help(field: drf_fields.Field) -> str:
+    """The catalog's description of a parameter as a form's help text: limits, default, required."""
+    described = parameter_describe(field)
     parts = [described.get("description", "")]
     if "min" in described:
         parts.append(f"from {described['min']}" + (f" to {described['max']}" if "max" in described else ""))
@@ -97,7 +93,7 @@ def _help(described: dict) -> str:
 
 
 def _require_launch(request) -> None:
-    if not request.user.has_perm("tasks_api.launch_task"):
+    if not request.user.has_perm(permissions.LAUNCH):
         raise PermissionDenied
 
 

@@ -1,19 +1,38 @@
-"""The "Task runs" admin: every launch joined with its result; relaunch, revoke, terminate."""
+"""The generic "Task runs" admin: every launch joined with its result; relaunch, revoke, terminate.
 
+A domain app may re-register TaskLaunch with a subclass that names the runs' subject (a
+company, say): override `runs`, `subject`, `subject_label` and `launch_form_field`.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+from rest_framework import fields as drf_fields
 
-from sii import rut
-from sii.models import Company
+from tasks_api import permissions
 from tasks_api.admin import actions, display, launch_views
-from tasks_api.admin.queries import task_runs
 from tasks_api.models import TaskLaunch
-from tasks_api.registry import CATALOG
+from tasks_api.registry import catalog
+from tasks_api.selectors.runs import RunAnnotations, task_runs
 from tasks_api.selectors.status import task_status_get
 from tasks_api.states import STATUSES
+
+
+class RunPageAnnotations(RunAnnotations):
+    api_status: dict[str, Any]  # the API's answer, on the detail page (see get_object)
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from tasks_api.selectors.runs import TaskRun
+
+    TaskRunPage = WithAnnotations[TaskLaunch, RunPageAnnotations]
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -32,7 +51,7 @@ class TaskTypeFilter(admin.SimpleListFilter):
     parameter_name = "task_type"
 
     def lookups(self, request, model_admin):
-        return [(name, name) for name in CATALOG]
+        return [(name, name) for name in catalog()]
 
     def queryset(self, request, queryset):
         return queryset.filter(task_type=self.value()) if self.value() else queryset
@@ -53,18 +72,18 @@ class PeriodicTaskFilter(admin.SimpleListFilter):
 @admin.register(TaskLaunch)
 class TaskLaunchAdmin(admin.ModelAdmin):
     list_display = [
-        "short_id", "task_type", "company", "status_badge", "launched", "created_at",
+        "short_id", "task_type", "subject", "status_badge", "launched", "created_at",
         "started", "finished", "run_time", "retries",
     ]  # fmt: skip
     list_filter = [StatusFilter, TaskTypeFilter, "launched_by", "created_at", PeriodicTaskFilter]
     search_fields = ["task_id"]
-    search_help_text = "Task id, or a company's name or RUT."
+    search_help_text = "Task id."
     date_hierarchy = "created_at"
     list_per_page = 50
     actions = [actions.relaunch_selected, actions.revoke_selected, actions.terminate_selected]
     change_list_template = "admin/tasks_api/tasklaunch/change_list.html"
     fieldsets = [
-        (None, {"fields": ["task_id", "task_type", "status_badge", "error", "company", "params_json"]}),
+        (None, {"fields": ["task_id", "task_type", "status_badge", "error", "subject", "params_json"]}),
         ("Result", {"fields": ["result_json", "meta_json", "traceback_text"]}),
         (
             "Launch",
@@ -86,13 +105,19 @@ class TaskLaunchAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request) -> QuerySet[TaskLaunch]:
+        return self.runs()
+
+    def runs(self) -> "QuerySet[TaskRun]":
+        """The runs with their state; a domain admin annotates what it shows of the subject."""
         return task_runs()
 
-    def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if companies := _companies_matching(search_term):
-            results = results | queryset.filter(company_id__in=companies)
-        return results, may_have_duplicates
+    def subject_label(self, run: "TaskRun") -> str:
+        """The run's subject in a line of text (children tables)."""
+        return str(run.subject_id) if run.subject_id else ""
+
+    def launch_form_field(self, name: str, field: drf_fields.Field) -> forms.Field | None:
+        """A domain's own input for a catalog parameter (a picker, say); None for a text box."""
+        return None
 
     def changelist_view(self, request, extra_context=None):
         extra = {"has_launch_permission": self.has_launch_permission(request), **(extra_context or {})}
@@ -111,13 +136,13 @@ class TaskLaunchAdmin(admin.ModelAdmin):
         return False  # the audit trail stays
 
     def has_launch_permission(self, request) -> bool:
-        return request.user.has_perm("tasks_api.launch_task")
+        return request.user.has_perm(permissions.LAUNCH)
 
     def has_revoke_permission(self, request) -> bool:
-        return request.user.has_perm("tasks_api.revoke_task")
+        return request.user.has_perm(permissions.REVOKE)
 
     def has_terminate_permission(self, request) -> bool:
-        return request.user.has_perm("tasks_api.terminate_task")
+        return request.user.has_perm(permissions.TERMINATE)
 
     def get_readonly_fields(self, request, obj=None):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
@@ -129,75 +154,71 @@ class TaskLaunchAdmin(admin.ModelAdmin):
         return launch
 
     @admin.display(description="task id", ordering="task_id")
-    def short_id(self, run: TaskLaunch) -> str:
+    def short_id(self, run: "TaskRunPage") -> str:
         return run.task_id[:8]
 
-    @admin.display(description="company", ordering="company_name")
-    def company(self, run: TaskLaunch) -> str:
-        if run.company_id is None:
-            return "—"
-        return display.admin_link(
-            "admin:sii_company_change", run.company_id, run.company_name or run.company_id
-        )
+    @admin.display(description="subject", ordering="subject_id")
+    def subject(self, run: "TaskRunPage") -> str:
+        return self.subject_label(run) or "—"
 
     @admin.display(description="status", ordering="status")
-    def status_badge(self, run: TaskLaunch) -> str:
+    def status_badge(self, run: "TaskRunPage") -> str:
         return display.status_badge(run.status)
 
     @admin.display(description="launched by", ordering="launched_by")
-    def launched(self, run: TaskLaunch) -> str:
+    def launched(self, run: "TaskRunPage") -> str:
         who = run.user or run.periodic_task_name or (run.parent_id and f"parent {run.parent_id[:8]}") or ""
         return f"{run.get_launched_by_display()}: {who}" if who else run.get_launched_by_display()
 
     @admin.display(description="started", ordering="started_at")
-    def started(self, run: TaskLaunch) -> str:
+    def started(self, run: "TaskRunPage") -> str:
         return _local(run.started_at)
 
     @admin.display(description="finished", ordering="finished_at")
-    def finished(self, run: TaskLaunch) -> str:
+    def finished(self, run: "TaskRunPage") -> str:
         return _local(run.finished_at)
 
     @admin.display(description="duration", ordering="duration")
-    def run_time(self, run: TaskLaunch) -> str:
+    def run_time(self, run: "TaskRunPage") -> str:
         return str(run.duration).split(".")[0] if run.duration else "—"
 
     @admin.display(description="error")
-    def error(self, run: TaskLaunch) -> str:
+    def error(self, run: "TaskRunPage") -> str:
         return run.api_status["error"] or "—"
 
     @admin.display(description="params")
-    def params_json(self, run: TaskLaunch) -> str:
+    def params_json(self, run: "TaskRunPage") -> str:
         return display.pretty_json(run.params)
 
     @admin.display(description="result")
-    def result_json(self, run: TaskLaunch) -> str:
+    def result_json(self, run: "TaskRunPage") -> str:
         return display.pretty_json(run.api_status["result"])
 
     @admin.display(description="meta")
-    def meta_json(self, run: TaskLaunch) -> str:
+    def meta_json(self, run: "TaskRunPage") -> str:
         return display.pretty_json(run.api_status["meta"])
 
     @admin.display(description="traceback")
-    def traceback_text(self, run: TaskLaunch) -> str:
+    def traceback_text(self, run: "TaskRunPage") -> str:
         return display.preformatted(run.api_status["traceback"])
 
     @admin.display(description="enqueued")
-    def enqueue(self, run: TaskLaunch) -> str:
+    def enqueue(self, run: "TaskRunPage") -> str:
         if run.enqueued is False:
             return f"No: {run.enqueue_error}"
         return {True: "Yes", None: "Not yet (publishing after commit)"}[run.enqueued]
 
     @admin.display(description="fan-out parent")
-    def parent_link(self, run: TaskLaunch) -> str:
+    def parent_link(self, run: "TaskRunPage") -> str:
         return display.run_link(run.parent_id, f"{run.parent_id} (parent)") if run.parent_id else "—"
 
     @admin.display(description="children")
-    def children_table(self, run: TaskLaunch) -> str:
-        children = task_runs().filter(parent_id=run.task_id).order_by("created_at")
+    def children_table(self, run: "TaskRunPage") -> str:
+        children = self.runs().filter(parent_id=run.task_id).order_by("created_at")
         if not children.exists():
             return "—"
         rows = (
-            (display.run_link(c.task_id), c.company_name or "", display.status_badge(c.status))
+            (display.run_link(c.task_id), self.subject_label(c), display.status_badge(c.status))
             for c in children[:200]
         )
         table = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
@@ -205,7 +226,7 @@ class TaskLaunchAdmin(admin.ModelAdmin):
         return format_html("<table>{}</table>{}", table, f"… and {more} more" if more > 0 else "")
 
     @admin.display(description="relaunches")
-    def relaunch_chain(self, run: TaskLaunch) -> str:
+    def relaunch_chain(self, run: "TaskRunPage") -> str:
         before = (
             display.run_link(run.relaunch_of_id, f"relaunch of {run.relaunch_of_id}")
             if run.relaunch_of_id
@@ -219,7 +240,7 @@ class TaskLaunchAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="periodic task")
-    def periodic_task_link(self, run: TaskLaunch) -> str:
+    def periodic_task_link(self, run: "TaskRunPage") -> str:
         from django_celery_beat.models import PeriodicTask
 
         task = (
@@ -232,7 +253,7 @@ class TaskLaunchAdmin(admin.ModelAdmin):
         return display.admin_link("admin:django_celery_beat_periodictask_change", task.pk, task.name)
 
     @admin.display(description="stored result")
-    def raw_result(self, run: TaskLaunch) -> str:
+    def raw_result(self, run: "TaskRunPage") -> str:
         from django_celery_results.models import TaskResult
 
         stored = TaskResult.objects.filter(task_id=run.task_id).values_list("pk", flat=True).first()
@@ -245,18 +266,3 @@ class TaskLaunchAdmin(admin.ModelAdmin):
 def _local(moment) -> str:
     """Annotated datetimes skip the admin's own formatting: show them in local time like the rest."""
     return formats.localize(timezone.localtime(moment)) if moment else "—"
-
-
-def _companies_matching(term: str) -> list:
-    term = term.strip()
-    if not term:
-        return []
-    by_name = Company.objects.filter(name__icontains=term)
-    try:
-        parsed = rut.parse(term)
-    except rut.InvalidRut:
-        body = term.replace(".", "").split("-")[0]
-        by_rut = Company.objects.filter(rut_body=int(body)) if body.isdigit() else Company.objects.none()
-    else:
-        by_rut = Company.objects.filter(rut_body=parsed.body)
-    return list((by_name | by_rut).values_list("pk", flat=True)[:500])

@@ -8,8 +8,9 @@ from django.utils.html import format_html
 from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
+from tasks_api import permissions
 from tasks_api.admin import display
-from tasks_api.registry import CATALOG
+from tasks_api.registry import UnknownTaskType
 from tasks_api.services.catalog import InvalidParams, task_launch_validated
 from tasks_api.services.launches import TaskLaunchFailed
 
@@ -26,7 +27,7 @@ class RecordedPeriodicTaskAdmin(PeriodicTaskAdmin):
         return [*super().get_readonly_fields(request, obj), "recent_runs"]
 
     def has_launch_permission(self, request) -> bool:
-        return request.user.has_perm("tasks_api.launch_task")
+        return request.user.has_perm(permissions.LAUNCH)
 
     @admin.action(description="Run selected tasks now (recorded as task runs)", permissions=["launch"])
     def run_now(self, request, queryset):
@@ -46,11 +47,6 @@ class RecordedPeriodicTaskAdmin(PeriodicTaskAdmin):
 
 
 def _run(request, periodic_task: PeriodicTask) -> str | None:
-    if periodic_task.task not in CATALOG:
-        messages.warning(
-            request, f"{periodic_task.name}: {periodic_task.task} is not a launchable catalog task."
-        )
-        return None
     try:
         launch = task_launch_validated(
             task_type=periodic_task.task,
@@ -58,10 +54,15 @@ def _run(request, periodic_task: PeriodicTask) -> str | None:
             user=request.user,
             periodic_task_name=periodic_task.name,
         )
+    except UnknownTaskType:
+        messages.warning(
+            request, f"{periodic_task.name}: {periodic_task.task} is not a launchable catalog task."
+        )
+        return None
     except InvalidParams as exc:
         messages.error(request, f"{periodic_task.name}: invalid kwargs: {exc}")
         return None
     except TaskLaunchFailed as exc:
-        messages.error(request, f"{periodic_task.name}: Failed to launch task: {exc}")
+        messages.error(request, f"{periodic_task.name}: {exc}")
         return None
     return launch.task_id

@@ -3,11 +3,11 @@
 from django.core.validators import RegexValidator
 from rest_framework import fields as drf_fields
 
-from tasks_api.registry import CATALOG, TaskType
+from tasks_api.registry import TaskType, catalog
 
 
 def task_types_list() -> list[dict]:
-    return [task_type_describe(task_type) for task_type in CATALOG.values()]
+    return [task_type_describe(task_type) for task_type in catalog().values()]
 
 
 def task_type_describe(task_type: TaskType) -> dict:
@@ -21,7 +21,7 @@ def task_type_describe(task_type: TaskType) -> dict:
 
 
 def parameter_describe(field: drf_fields.Field) -> dict:
-    """The seed's shape: type, required, then default, min, max, pattern, description where they apply."""
+    """The original service's shape: type, required, then default, min, max, pattern, description where they apply."""
     described = {"type": _json_type(field), "required": field.required}
     if not field.required and field.default is not drf_fields.empty:
         described["default"] = field.default() if callable(field.default) else field.default
@@ -47,5 +47,7 @@ def _json_type(field: drf_fields.Field) -> str:
 
 
 def _pattern(field: drf_fields.Field) -> str | None:
-    patterns = [v.regex.pattern for v in field.validators if isinstance(v, RegexValidator)]
+    patterns = [
+        str(getattr(v.regex, "pattern", v.regex)) for v in field.validators if isinstance(v, RegexValidator)
+    ]
     return patterns[0] if patterns else None

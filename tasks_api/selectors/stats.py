@@ -10,11 +10,10 @@ from kombu.exceptions import ChannelError
 
 logger = logging.getLogger(__name__)
 CACHE_KEY = "tasks_api:celery_stats"
-QUEUES = ("sii", "celery")
 
 
 def celery_stats_get(*, app: Celery | None = None) -> dict:
-    """The seed's four keys plus reserved tasks, queue lengths and the workers online."""
+    """The original service's four keys plus reserved tasks, queue lengths and the workers online."""
     stats = cache.get(CACHE_KEY)
     if stats is None:
         stats = _collect(app or current_app)
@@ -31,7 +30,7 @@ def _collect(app: Celery) -> dict:
         "registered_tasks": registered,
         "worker_stats": {worker: reply.get("stats", {}) for worker, reply in replies.items()},
         "reserved_tasks": {worker: reply.get("reserved", []) for worker, reply in replies.items()},
-        "queues": _queue_lengths(app, QUEUES),
+        "queues": _queue_lengths(app, queue_names(app)),
         "workers_online": sorted(replies),
     }
 
@@ -50,6 +49,12 @@ def _snapshots(app: Celery) -> dict[str, dict]:
         for worker, answer in reply.items()
         if isinstance(answer, dict)
     }
+
+
+def queue_names(app: Celery) -> list[str]:
+    """The queues the settings declare (CELERY_TASK_QUEUES), else Celery's default queue."""
+    declared = app.conf.task_queues or []
+    return [queue.name for queue in declared] or [app.conf.task_default_queue]
 
 
 def _queue_lengths(app: Celery, names: Iterable[str]) -> dict[str, int | None]:

@@ -5,9 +5,10 @@ import json
 from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
-from tasks_api.registry import CATALOG
+from tasks_api.registry import catalog
 from tasks_api.selectors.launches import task_children_counts
-from tasks_api.states import FINISHED
+from tasks_api.services.launches import launch_failure_message
+from tasks_api.states import FINISHED, run_status
 
 WAITING = {"info": "Task is waiting to be executed"}
 UNKNOWN = {"info": "Task is waiting to be executed or doesn't exist"}
@@ -23,18 +24,26 @@ def task_status_get(*, task_id: str) -> dict:
     stored = TaskResult.objects.filter(task_id=task_id).first()
     status = _status(launch, stored)
     answer = {"task_id": task_id, **status, **_launch_fields(launch, stored)}
-    if launch and launch.task_type in CATALOG and CATALOG[launch.task_type].fans_out:
+    task_type = catalog().get(launch.task_type) if launch else None
+    if launch and task_type and task_type.fans_out:
         answer["meta"] = _with_children(answer["meta"], launch)
     return answer
 
 
 def _status(launch: TaskLaunch | None, stored: TaskResult | None) -> dict:
-    if stored is not None and stored.status != "PENDING":
+    status = run_status(
+        stored=stored.status if stored else None,
+        enqueued=launch.enqueued if launch else None,
+        revoke_requested=bool(launch and launch.is_revoked),
+    )
+    if stored is not None and stored.status != "PENDING":  # the stored state won
         return _from_result(stored, launch)
     if launch is None:
         return _answer("PENDING", meta=UNKNOWN)
-    if launch.enqueued is False:
-        return _answer("FAILURE", error=f"Failed to launch task: {launch.enqueue_error}")
+    if status == "FAILURE":
+        return _answer("FAILURE", error=launch_failure_message(launch.enqueue_error))
+    if status == "REVOKED":
+        return _answer("REVOKED", meta={"info": "Task was revoked"})
     return _answer("PENDING", meta=WAITING)
 
 

@@ -1,4 +1,8 @@
-"""Launching a catalog task from raw params, validated exactly as the API validates them."""
+"""Launching a catalog task from raw params: the one validation every launch surface shares.
+
+The API, the admin's launch form, the companies' sync actions and beat's "Run now" all call
+task_launch_validated, so they accept, default and refuse exactly the same params.
+"""
 
 from tasks_api.models import TaskLaunch
 from tasks_api.params import describe_errors_by_field
@@ -11,13 +15,18 @@ class InvalidParams(ValueError):
 
     def __init__(self, by_field: dict[str, list[str]]) -> None:
         self.by_field = by_field
-        super().__init__("; ".join(sentence for sentences in by_field.values() for sentence in sentences))
+        super().__init__("; ".join(self.sentences))
+
+    @property
+    def sentences(self) -> list[str]:
+        return [sentence for sentences in self.by_field.values() for sentence in sentences]
 
 
-def task_launch_validated(*, task_type: str, data: dict, user, periodic_task_name: str = "") -> TaskLaunch:
+def task_launch_validated(*, task_type: str, data: object, user, periodic_task_name: str = "") -> TaskLaunch:
     """Validate `data` with the task type's serializer (defaults filled in), then launch as `user`.
 
-    Raises InvalidParams, or TaskLaunchFailed when the broker does not take the message.
+    Raises UnknownTaskType, InvalidParams, or TaskLaunchFailed when the broker does not take
+    the message.
     """
     params = task_type_get(task_type).params(data=data)
     if not params.is_valid():

@@ -1,13 +1,13 @@
 """Launching tasks: record first, publish after the record commits, with the task id fixed."""
 
 import logging
-import uuid
 from collections.abc import Iterable, Sequence
 
 from celery import current_app
 from django.db import transaction
 
 from tasks_api.models import TaskLaunch
+from tasks_api.registry import catalog
 
 logger = logging.getLogger(__name__)
 LAUNCH_RECORDED_HEADER = "launch_recorded"
@@ -26,7 +26,7 @@ def task_launch(
     launch = TaskLaunch.objects.create(
         task_type=task_type,
         params=params,
-        company_id=_company_id(params),
+        subject_id=_subject_of(task_type, params),
         launched_by=launched_by,
         user=user,
         relaunch_of=relaunch_of,
@@ -36,11 +36,9 @@ def task_launch(
     return launch
 
 
-def _company_id(params: dict) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(params["company_id"]))
-    except (KeyError, ValueError):
-        return None
+def _subject_of(task_type: str, params: dict) -> str | None:
+    known = catalog().get(task_type)
+    return known.subject_of(params) if known else None
 
 
 def task_relaunch(*, launch: TaskLaunch, user) -> TaskLaunch:
@@ -54,8 +52,17 @@ def task_relaunch(*, launch: TaskLaunch, user) -> TaskLaunch:
     )
 
 
+def launch_failure_message(reason: str) -> str:
+    """How every surface (API, admin, status) says that a publish failed."""
+    return f"Failed to launch task: {reason}"
+
+
 class TaskLaunchFailed(Exception):
     """The broker did not take the message; the launch record says so too."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(launch_failure_message(reason))
 
 
 def task_launch_publish(*, launch: TaskLaunch, producer=None) -> None:
@@ -63,12 +70,18 @@ def task_launch_publish(*, launch: TaskLaunch, producer=None) -> None:
     try:
         _send(launch, producer=producer)
     except Exception as exc:  # kombu and redis-py raise many types; all mean "not enqueued"
-        reason = str(exc) or type(exc).__name__
-        TaskLaunch.objects.filter(pk=launch.pk).update(enqueued=False, enqueue_error=reason[:2000])
+        reason = _not_enqueued([launch.task_id], exc)
         launch.enqueued, launch.enqueue_error = False, reason
         raise TaskLaunchFailed(reason) from exc
     TaskLaunch.objects.filter(pk=launch.pk).update(enqueued=True)
     launch.enqueued = True
+
+
+def _not_enqueued(task_ids: list[str], exc: Exception) -> str:
+    """Record on the launches that their publish failed, and why; returns the reason."""
+    reason = str(exc) or type(exc).__name__
+    TaskLaunch.objects.filter(task_id__in=task_ids).update(enqueued=False, enqueue_error=reason[:2000])
+    return reason
 
 
 def _send(launch: TaskLaunch, *, producer=None) -> None:
@@ -86,31 +99,43 @@ def _send(launch: TaskLaunch, *, producer=None) -> None:
 def task_launch_children(
     *, parent_task_id: str, task_type: str, params_list: Sequence[dict], batch_size: int
 ) -> int:
-    """Record and publish one child task per params, in batches: one INSERT and one broker
-    connection per batch, never a query per child. Returns how many were published."""
+    """Record and publish one child task per params, in batches: one INSERT, one broker
+    connection and one UPDATE per batch, never a query per child. A child is marked enqueued
+    only once its publish succeeded; the first refused publish marks the rest of its batch
+    not enqueued and raises TaskLaunchFailed. Returns how many were published."""
     published = 0
     for batch in _chunks(params_list, batch_size):
-        launches = [
-            TaskLaunch(
-                task_type=task_type,
-                params=params,
-                company_id=_company_id(params),
-                launched_by=TaskLaunch.LaunchedBy.FANOUT,
-                parent_id=parent_task_id,
-                enqueued=True,
-            )
-            for params in batch
-        ]
-        TaskLaunch.objects.bulk_create(launches)
+        launches = TaskLaunch.objects.bulk_create(_children(parent_task_id, task_type, batch))
         _publish_batch(launches)
         published += len(launches)
     return published
 
 
+def _children(parent_task_id: str, task_type: str, batch: Sequence[dict]) -> list[TaskLaunch]:
+    return [
+        TaskLaunch(
+            task_type=task_type,
+            params=params,
+            subject_id=_subject_of(task_type, params),
+            launched_by=TaskLaunch.LaunchedBy.FANOUT,
+            parent_id=parent_task_id,
+        )
+        for params in batch
+    ]
+
+
 def _publish_batch(launches: Sequence[TaskLaunch]) -> None:
-    with current_app.producer_or_acquire() as producer:
-        for launch in launches:
-            _send(launch, producer=producer)
+    ids = [launch.task_id for launch in launches]
+    published = 0
+    try:
+        with current_app.producer_or_acquire() as producer:
+            for launch in launches:
+                _send(launch, producer=producer)
+                published += 1
+    except Exception as exc:  # as in task_launch_publish: any error means "not enqueued"
+        TaskLaunch.objects.filter(task_id__in=ids[:published]).update(enqueued=True)
+        raise TaskLaunchFailed(_not_enqueued(ids[published:], exc)) from exc
+    TaskLaunch.objects.filter(task_id__in=ids).update(enqueued=True)
 
 
 def _chunks(items: Sequence[dict], size: int) -> Iterable[Sequence[dict]]:
@@ -130,7 +155,7 @@ def task_launch_record_external(
             "params": params,
             "launched_by": launched_by,
             "periodic_task_name": periodic_task_name,
-            "company_id": _company_id(params),
+            "subject_id": _subject_of(task_type, params),
             "enqueued": True,
         },
     )

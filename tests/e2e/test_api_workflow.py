@@ -1,4 +1,4 @@
-"""The seed's workflow over real HTTP: a live server, the Redis broker, a real worker, PostgreSQL."""
+"""The original service's workflow over real HTTP: a live server, the Redis broker, a real worker, PostgreSQL."""
 
 import socket
 import threading
@@ -41,7 +41,7 @@ def poll(http: httpx.Client, task_id: str, until=FINISHED, timeout: float = 60) 
     return wait_for(status, timeout=timeout, interval=0.2, what=f"task {task_id} to reach {until}")
 
 
-def test_list_launch_poll_and_read_the_result_like_the_seed_s_clients(http):
+def test_list_launch_poll_and_read_the_result_like_the_contract_s_clients(http):
     company = CompanyFactory(subscribed=True)
     assert len(http.get("/tasks").json()) == 4
 
@@ -121,7 +121,7 @@ def test_an_all_companies_parent_reports_children_counts_until_they_converge(htt
     assert TaskLaunch.objects.filter(parent_id=parent_id, launched_by="fanout").count() == len(companies)
 
 
-def test_stats_answer_with_the_seed_s_keys_and_the_worker_online(http):
+def test_stats_answer_with_the_contract_s_keys_and_the_worker_online(http):
     stats = http.get("/stats").json()
 
     assert {"active_tasks", "scheduled_tasks", "registered_tasks", "worker_stats"} <= set(stats)

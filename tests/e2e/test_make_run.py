@@ -1,4 +1,4 @@
-"""`make run` from a clean copy: the seed's curl workflow works, and Ctrl-C leaves nothing behind."""
+"""`make run` from a clean copy: the contract's curl workflow works, and Ctrl-C leaves nothing behind."""
 
 import json
 import os
@@ -13,7 +13,7 @@ import pytest
 from tests.processes import ROOT, free_port, wait_for
 
 pytestmark = pytest.mark.e2e
-SEED_COMPANY = "123e4567-e89b-12d3-a456-426614174000"  # the seed documentation's example id
+EXAMPLE_COMPANY = "123e4567-e89b-12d3-a456-426614174000"  # the original service's documented example id
 
 
 def clean_copy(destination: Path) -> Path:
@@ -87,7 +87,7 @@ def make_run(tmp_path):
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def test_make_run_serves_the_seed_workflow_and_ctrl_c_stops_every_process(make_run):
+def test_make_run_serves_the_contract_workflow_and_ctrl_c_stops_every_process(make_run):
     process, output, copy, web, simulator = make_run
     token = wait_for(
         lambda: _printed_token(output), timeout=240, interval=0.5, what="make run to print the token"
@@ -102,7 +102,7 @@ def test_make_run_serves_the_seed_workflow_and_ctrl_c_stops_every_process(make_r
 
     assert len(curl(f"{web}/api/celery/tasks")) == 4
     task_id = curl.launch(
-        {"task_type": "sii.sync_documents", "params": {"company_id": SEED_COMPANY, "months": 3}}
+        {"task_type": "sii.sync_documents", "params": {"company_id": EXAMPLE_COMPANY, "months": 3}}
     )
     done = wait_for(
         lambda: (s := curl.status(task_id))["status"] in ("SUCCESS", "FAILURE") and s,
@@ -117,7 +117,7 @@ def test_make_run_serves_the_seed_workflow_and_ctrl_c_stops_every_process(make_r
 
     _slow_down_the_sii(simulator)
     running = curl.launch(
-        {"task_type": "sii.sync_documents", "params": {"company_id": SEED_COMPANY, "months": 3}}
+        {"task_type": "sii.sync_documents", "params": {"company_id": EXAMPLE_COMPANY, "months": 3}}
     )
     wait_for(
         lambda: curl.status(running)["status"] == "STARTED",

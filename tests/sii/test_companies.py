@@ -8,13 +8,13 @@ from django.utils import timezone
 
 from sii.models import Company
 from sii.rut import InvalidRut
-from sii.services.companies import (
+from sii.selectors import (
     CompanyNotFound,
-    company_create,
     company_get,
     company_ids_with_active_subscription,
     company_ids_with_sii_credentials,
 )
+from sii.services.companies import company_create
 from tests.factories import CompanyFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,6 @@ from django.test.utils import CaptureQueriesContext
 from sii.models import FeeReceipt, PurchaseDocument, RcvSummary, SaleDocument
 from sii.services.documents import documents_sync
 from sii.services.periods import periods_ending
-from sii.services.progress import SyncStopped
 from sii.simulator import data
 
 pytestmark = pytest.mark.django_db
@@ -103,14 +102,18 @@ def test_progress_is_reported_before_each_surface_of_each_period(company, client
     ]
 
 
+class Revoked(Exception):
+    """What a task's progress callback raises when its run was revoked."""
+
+
 def test_a_stopped_sync_keeps_the_periods_it_already_saved(company, client_for):
     older, newer = periods_ending(months=2, month_offset=1)
 
     def stop_at_the_second_period(*, current, total, step):
         if step.endswith(newer):
-            raise SyncStopped()
+            raise Revoked()
 
-    with pytest.raises(SyncStopped):
+    with pytest.raises(Revoked):
         documents_sync(
             company=company, months=2, month_offset=1, client=client_for(company),
             progress=stop_at_the_second_period,

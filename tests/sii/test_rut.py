@@ -2,7 +2,7 @@
 
 import pytest
 
-from sii.rut import InvalidRut, Rut, check_digit, clean, format_rut, parse
+from sii.rut import InvalidRut, Rut, check_digit, clean, parse
 
 
 @pytest.mark.parametrize(
@@ -37,9 +37,9 @@ def test_clean_strips_dots_spaces_and_leading_zeros() -> None:
     assert clean("012.345.678-5") == "12345678-5"
 
 
-def test_formatted_and_format_rut_use_thousands_dots() -> None:
+def test_the_formatted_rut_uses_thousands_dots() -> None:
     assert parse("123456785").formatted == "12.345.678-5"
-    assert format_rut(76369187) == "76.369.187-K"
+    assert Rut(body=76369187, dv=check_digit(76369187)).formatted == "76.369.187-K"
     assert str(parse("12.345.678-5")) == "12345678-5"
 
 

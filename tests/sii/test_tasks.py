@@ -40,7 +40,7 @@ def result_of(task_id: str) -> dict:
     return json.loads(finished(task_id).result)
 
 
-def test_sync_documents_stores_a_company_s_documents_and_returns_the_seed_shape(live_simulator):
+def test_sync_documents_stores_a_company_s_documents_and_returns_the_contract_shape(live_simulator):
     company = CompanyFactory(subscribed=True)
 
     task_id = launch("sii.sync_documents", company_id=str(company.pk), months=1, month_offset=1)

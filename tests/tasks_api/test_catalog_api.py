@@ -1,4 +1,4 @@
-"""GET /api/celery/tasks: the catalog, in the seed's exact shapes."""
+"""GET /api/celery/tasks: the catalog, in the contract's exact shapes."""
 
 import pytest
 from django.utils import timezone
@@ -21,7 +21,7 @@ def test_the_listing_has_exactly_the_four_catalog_task_types(viewer_api):
     ]
 
 
-def test_sync_documents_is_listed_exactly_as_in_the_seed(viewer_api):
+def test_sync_documents_is_listed_exactly_as_in_the_contract(viewer_api):
     documents = listing(viewer_api)["sii.sync_documents"]
 
     assert documents["name"] == "sii.sync_documents"

@@ -15,7 +15,7 @@ def launch(client, body, **extra):
     return client.post("/api/celery/tasks/launch", body, format="json", **extra)
 
 
-def test_a_launch_answers_202_with_the_seed_shape_and_publishes_after_commit(
+def test_a_launch_answers_202_with_the_contract_shape_and_publishes_after_commit(
     api, operator, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

@@ -9,7 +9,7 @@ from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
 from tasks_api.selectors.launches import task_children_counts
-from tasks_api.services.launches import task_launch, task_launch_children
+from tasks_api.services.launches import TaskLaunchFailed, task_launch, task_launch_children
 from tests.processes import wait_for
 
 
@@ -26,7 +26,9 @@ def test_a_launch_is_recorded_and_published_only_once_its_transaction_commits(
 
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
-def test_children_are_recorded_with_one_insert_per_batch_and_all_run(celery_worker_process):
+def test_children_are_recorded_with_one_insert_and_one_update_per_batch_and_all_run(
+    celery_worker_process,
+):
     parent = TaskLaunch.objects.create(task_type="sii.sync_documents_all_companies", launched_by="system")
     params = [{"company_id": str(uuid.uuid4())} for _ in range(30)]
 
@@ -37,12 +39,29 @@ def test_children_are_recorded_with_one_insert_per_batch_and_all_run(celery_work
 
     assert published == 30
     statements = [q["sql"].split()[0] for q in queries if q["sql"] not in ("BEGIN", "COMMIT")]
-    assert statements == ["INSERT"] * 3
+    assert statements == ["INSERT", "UPDATE"] * 3  # the UPDATE marks the published batch enqueued
     children = TaskLaunch.objects.filter(parent=parent)
-    assert {c.launched_by for c in children} == {"fanout"}
+    assert {(c.launched_by, c.enqueued, str(c.subject_id)) for c in children} == {
+        ("fanout", True, p["company_id"]) for p in params
+    }
     counts = wait_for(
         lambda: (c := task_children_counts(parent_task_id=str(parent.pk)))["failed"] == 30 and c,
         timeout=60, what="the 30 children to fail with Company not found",
     )  # fmt: skip
     assert counts["pending"] == counts["running"] == counts["succeeded"] == 0
     assert TaskResult.objects.filter(result__contains="Company not found").count() == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_children_the_broker_refused_are_recorded_as_not_enqueued(unreachable_broker):
+    parent = TaskLaunch.objects.create(task_type="sii.sync_f29_all_companies", launched_by="system")
+    params = [{"company_id": str(uuid.uuid4()), "year": "2025"} for _ in range(3)]
+
+    with pytest.raises(TaskLaunchFailed, match=r"^Failed to launch task: "):
+        task_launch_children(
+            parent_task_id=str(parent.pk), task_type="sii.sync_f29", params_list=params, batch_size=10
+        )
+
+    children = TaskLaunch.objects.filter(parent=parent)
+    assert children.count() == 3
+    assert {(c.enqueued, bool(c.enqueue_error)) for c in children} == {(False, True)}

@@ -41,7 +41,7 @@ def test_a_launched_task_no_worker_started_is_pending(viewer_api):
     assert body["task_type"] == "sii.sync_documents"
 
 
-def test_an_id_nobody_launched_answers_the_seed_s_pending_plus_an_unknown_flag(viewer_api):
+def test_an_id_nobody_launched_answers_the_contract_s_pending_plus_an_unknown_flag(viewer_api):
     body = status_of(viewer_api, "non-existent-id")
 
     assert body == body | {

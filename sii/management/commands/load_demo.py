@@ -1,4 +1,4 @@
-"""python manage.py seed_demo: demo companies for the simulator; running it again adds nothing."""
+"""python manage.py load_demo: demo companies for the simulator; running it again adds nothing."""
 
 import uuid
 
@@ -8,7 +8,7 @@ from django.db import transaction
 from sii import rut
 from sii.models import Company, Subscription
 
-# The first id is the seed documentation's example company, so its curl examples work as written.
+# The first id is the original service's documented example company, so its curl examples work as written.
 DEMO_COMPANIES = [
     ("123e4567-e89b-12d3-a456-426614174000", "Comercial Los Andes SpA", "76.086.428-5", "demo"),
     ("6f1c2d4e-8a3b-4c5d-9e7f-0a1b2c3d4e5f", "Ferretería del Sur Ltda", "77.879.240-0", "demo"),

@@ -1,4 +1,7 @@
-"""Task runs for the admin: launch records annotated with their result's status and times."""
+"""Task runs for the admin's lists: launch records annotated with their result's state and times."""
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     Case,
@@ -6,7 +9,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -14,13 +16,12 @@ from django.db.models import (
 )
 from django_celery_results.models import TaskResult
 
-from sii.models import Company
 from tasks_api.models import TaskLaunch
-from tasks_api.states import FINISHED
+from tasks_api.states import FINISHED, run_status_expression
 
 
-def task_runs() -> QuerySet[TaskLaunch]:
-    """One row per launch: its status as the API reports it, company name, start and finish."""
+def task_runs() -> "QuerySet[TaskRun]":
+    """One row per launch: its status as the API reports it, start, finish and duration."""
     result = TaskResult.objects.filter(task_id=OuterRef("task_id"))
     return (
         TaskLaunch.objects.select_related("user")
@@ -28,10 +29,9 @@ def task_runs() -> QuerySet[TaskLaunch]:
             result_status=Subquery(result.values("status")[:1]),
             result_created_at=Subquery(result.values("date_created")[:1]),
             done_at=Subquery(result.values("date_done")[:1]),
-            company_name=Subquery(Company.objects.filter(pk=OuterRef("company_id")).values("name")[:1]),
         )
         .annotate(
-            status=_status(),
+            status=run_status_expression("result_status"),
             finished_at=Case(When(status__in=FINISHED, then=F("done_at"))),
             # A REVOKED row the revoke itself wrote (no worker started the task) has no start.
             started_at=Case(
@@ -45,11 +45,15 @@ def task_runs() -> QuerySet[TaskLaunch]:
     )
 
 
-def _status() -> Case:
-    # The same precedence as tasks_api.selectors.status: a stored state wins, then the record.
-    return Case(
-        When(Q(result_status__isnull=False) & ~Q(result_status="PENDING"), then=F("result_status")),
-        When(enqueued=False, then=Value("FAILURE")),
-        When(revoke_requested_at__isnull=False, then=Value("REVOKED")),
-        default=Value("PENDING"),
-    )
+class RunAnnotations(TypedDict):
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration: timedelta | None
+
+
+if TYPE_CHECKING:  # for the type checker only: django-stubs-ext is a development tool here
+    from django_stubs_ext import WithAnnotations
+
+    # A launch record as task_runs() returns it.
+    TaskRun = WithAnnotations[TaskLaunch, RunAnnotations]
