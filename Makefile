@@ -33,7 +33,7 @@ run: export PATH := $(abspath $(BIN)):$(PATH)
 run: $(BIN)/.installed
 	python manage.py migrate --noinput --verbosity 0
 	python manage.py collectstatic --noinput --verbosity 0
-	python manage.py seed_demo
+	python manage.py load_demo
 	python manage.py demo_access
 	exec honcho start --procfile Procfile --env /dev/null
 
@@ -42,11 +42,13 @@ test: $(BIN)/.installed
 	scripts/ensure-browser.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
