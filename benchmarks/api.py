@@ -76,7 +76,7 @@ def _timed(rounds: int, call) -> tuple[list[float], list]:
 
 
 def _launch_to_success(http: httpx.Client, body: dict) -> float:
-    wait_for(lambda: http.get("/stats").json()["queues"]["sii"] == 0, timeout=300, interval=0.5)
+    wait_for(lambda: http.get("/stats").json()["queues"][settings.SII_QUEUE] == 0, timeout=300, interval=0.5)
     started = time.perf_counter()
     task_id = http.post("/tasks/launch", json=body).json()["task_id"]
     wait_for(lambda: http.get(f"/tasks/{task_id}").json()["status"] == "SUCCESS", timeout=60, interval=0.05)

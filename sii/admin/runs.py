@@ -13,11 +13,11 @@ from sii.models import Company
 from tasks_api.admin import display
 from tasks_api.admin.launch_views import parameter_help
 from tasks_api.admin.runs import TaskLaunchAdmin
+from tasks_api.models import TaskLaunch
 
 if TYPE_CHECKING:
     from tasks_api.admin.runs import TaskRunPage
     from tasks_api.selectors.runs import TaskRun
-from tasks_api.models import TaskLaunch
 
 admin.site.unregister(TaskLaunch)
 

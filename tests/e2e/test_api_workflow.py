@@ -78,14 +78,16 @@ def test_a_launch_for_a_missing_company_fails_with_company_not_found(http):
 
 def test_a_task_revoked_while_no_worker_consumes_shows_revoked_and_never_runs(http, live_simulator):
     company = CompanyFactory()
-    celery_app.control.cancel_consumer("sii", reply=True, timeout=2)
+    celery_app.control.cancel_consumer(settings.SII_QUEUE, reply=True, timeout=2)
     try:
         task_id = http.post(
             "/tasks/launch", json={"task_type": "sii.sync_f29", "params": {"company_id": str(company.pk)}}
         ).json()["task_id"]
         assert http.get(f"/tasks/{task_id}").json()["status"] == "PENDING"
         wait_for(
-            lambda: http.get("/stats").json()["queues"]["sii"] == 1, timeout=10, what="the message to wait"
+            lambda: http.get("/stats").json()["queues"][settings.SII_QUEUE] == 1,
+            timeout=10,
+            what="the message to wait",
         )
 
         revoked = http.delete(f"/tasks/{task_id}")
@@ -93,8 +95,12 @@ def test_a_task_revoked_while_no_worker_consumes_shows_revoked_and_never_runs(ht
         assert revoked.json()["status"] == "revoked"
         assert http.get(f"/tasks/{task_id}").json()["status"] == "REVOKED"
     finally:
-        celery_app.control.add_consumer("sii", reply=True, timeout=2)
-    wait_for(lambda: http.get("/stats").json()["queues"]["sii"] == 0, timeout=30, what="the queue to drain")
+        celery_app.control.add_consumer(settings.SII_QUEUE, reply=True, timeout=2)
+    wait_for(
+        lambda: http.get("/stats").json()["queues"][settings.SII_QUEUE] == 0,
+        timeout=30,
+        what="the queue to drain",
+    )
     assert http.get(f"/tasks/{task_id}").json()["status"] == "REVOKED"
     assert live_simulator.requests_to("CAutInicio.cgi") == 0
 

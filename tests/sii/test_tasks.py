@@ -225,4 +225,5 @@ def test_a_beat_publish_is_recorded_as_a_launch_by_beat(live_simulator):
     record = TaskLaunch.objects.get(task_id=sent.id)
     assert record.launched_by == "beat"
     assert record.periodic_task_name == "nightly documents"
+    assert record.subject_id == company.pk  # the catalog's subject parameter, company_id
     assert finished(sent.id).status == "SUCCESS"

@@ -32,7 +32,7 @@ def test_stats_show_the_worker_its_tasks_and_the_queues(viewer_api, celery_worke
     assert {"sii.sync_documents", "sii.sync_f29_all_companies"} <= set(stats["registered_tasks"])
     assert stats["worker_stats"][worker]["pool"]["max-concurrency"] == 2
     assert stats["active_tasks"][worker] == []
-    assert set(stats["queues"]) == {"sii", "celery"}
+    assert set(stats["queues"]) == {settings.SII_QUEUE, settings.CELERY_TASK_DEFAULT_QUEUE}
 
 
 def test_a_viewer_may_read_stats_but_not_anonymous_users(viewer_api, client):
