@@ -10,7 +10,7 @@ from config.celery import app as celery_app
 from sii.client.http import SiiClient, SiiClientConfig
 from sii.simulator.app import SiiSimulator
 from sii.simulator.server import serve_in_thread
-from tests.factories import SIMULATOR_CLAVE, CompanyFactory
+from tests.factories import SIMULATOR_CLAVE, CompanyFactory, UserFactory
 from tests.processes import WorkerProcess, free_port, worker_env
 
 SIMULATED_HOST = "http://sii.test"
@@ -33,6 +33,14 @@ def client_for(simulator):
         return SiiClient(rut=company.rut, password=password, config=config, transport=simulator.transport())
 
     return build
+
+
+@pytest.fixture
+def superuser(client):
+    """A superuser, logged in on the test client (the admin's pages)."""
+    user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return user
 
 
 @pytest.fixture

@@ -7,17 +7,10 @@ from django.urls import reverse
 from sii.admin.runs import CompanyTaskLaunchAdmin
 from tasks_api.admin.runs import TaskLaunchAdmin
 from tasks_api.models import TaskLaunch
-from tests.factories import CompanyFactory, TaskLaunchFactory, UserFactory
+from tests.factories import CompanyFactory, TaskLaunchFactory
 from tests.runs import CHANGELIST, failed_run
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def superuser(client):
-    user = UserFactory(username="root", is_staff=True, is_superuser=True)
-    client.force_login(user)
-    return user
 
 
 def test_the_sii_admin_replaces_the_generic_runs_admin():

@@ -17,13 +17,6 @@ from tests.runs import CHANGELIST, failed_run, stored
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser(client):
-    user = UserFactory(username="root", is_staff=True, is_superuser=True)
-    client.force_login(user)
-    return user
-
-
 def staff_with(client, *codenames):
     user = UserFactory(is_staff=True)
     user.user_permissions.add(
