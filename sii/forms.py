@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from sii import rut as rut_helpers
 from sii.models import Company
+from sii.services.credentials import clave_rejected_at_text
 
 
 class CompanyAdminForm(forms.ModelForm):
@@ -28,6 +29,12 @@ class CompanyAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.rut_body:
             self.initial.setdefault("rut", self.instance.rut_formatted)
+        rejected_at = self.instance.sii_password_rejected_at
+        if rejected_at and "sii_password" in self.fields:
+            self.fields["sii_password"].help_text = (
+                f"The SII rejected the stored clave on {clave_rejected_at_text(rejected_at)}. Enter the "
+                "correct clave: no sync logs into the SII as this company until it changes."
+            )
 
     def clean_rut(self) -> rut_helpers.Rut:
         try:
@@ -51,6 +58,14 @@ class CompanyAdminForm(forms.ModelForm):
         # once the RUT field is valid; its error is already on the form.
         if "rut" not in self.errors:
             super()._post_clean()  # type: ignore[misc]  # Django's private hook, missing in the stubs
+
+    def columns_to_save(self) -> list[str]:
+        """The columns saving an existing company writes: never those syncs update meanwhile
+        (the sync lock, last sync times, a rejected clave) unless a new password resets them."""
+        columns = ["name", "rut_body", "rut_dv", "updated_at"]
+        if self.cleaned_data.get("sii_password"):
+            columns += ["sii_password_encrypted", "sii_password_rejected_at"]
+        return columns
 
     def save(self, commit: bool = True) -> Company:
         if password := self.cleaned_data.get("sii_password"):

@@ -24,6 +24,9 @@ class CompanyQuerySet(models.QuerySet):
     def with_sii_credentials(self) -> "CompanyQuerySet":
         return self.exclude(sii_password_encrypted="")
 
+    def with_rejected_clave(self, rejected: bool = True) -> "CompanyQuerySet":
+        return self.filter(sii_password_rejected_at__isnull=not rejected)
+
 
 class Company(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -32,6 +35,12 @@ class Company(models.Model):
     rut_dv = models.CharField(max_length=1, help_text="RUT check digit: 0-9 or K.")
     # Encrypted with settings.SII_CREDENTIALS_KEY; F29 and BHE need the company's own login.
     sii_password_encrypted = models.TextField(blank=True, editable=False)
+    # When the SII refused the stored clave: no sync logs in again until a new one is stored
+    # (the SII locks an account after repeated wrong logins).
+    sii_password_rejected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The sync logged into the SII as this company now (sii.services.locks): one at a time.
+    sync_lock_holder = models.CharField(max_length=255, blank=True, default="", editable=False)
+    sync_lock_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_documents_sync_at = models.DateTimeField(null=True, blank=True)
     last_f29_sync_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -63,7 +72,9 @@ class Company(models.Model):
             raise ValidationError({"rut_dv": f"Wrong check digit for {self.rut_body}."})
 
     def set_sii_password(self, password: str) -> None:
+        """Store a new password (encrypted); a new password is worth one more login attempt."""
         self.sii_password_encrypted = crypto.encrypt(password) if password else ""
+        self.sii_password_rejected_at = None
 
     def get_sii_password(self) -> str:
         return crypto.decrypt(self.sii_password_encrypted)

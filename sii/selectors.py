@@ -35,12 +35,23 @@ def company_get(*, company_id: str) -> Company:
         raise CompanyNotFound() from None
 
 
-def company_ids_with_active_subscription() -> list[str]:
-    return [str(pk) for pk in Company.objects.with_active_subscription().values_list("pk", flat=True)]
+def company_ids_with_active_subscription(*, rejected_clave: bool = False) -> list[str]:
+    """The documents fan-out's companies: subscribed, whose clave the SII has not rejected
+    (with `rejected_clave=True`, the subscribed ones it skips because the SII did)."""
+    companies = Company.objects.with_active_subscription().with_rejected_clave(rejected_clave)
+    return [str(pk) for pk in companies.values_list("pk", flat=True)]
 
 
-def company_ids_with_sii_credentials() -> list[str]:
-    return [str(pk) for pk in Company.objects.with_sii_credentials().values_list("pk", flat=True)]
+def company_ids_with_sii_credentials(*, rejected_clave: bool = False) -> list[str]:
+    """The F29 fan-out's companies: with a stored clave the SII has not rejected (with
+    `rejected_clave=True`, the ones it skips because the SII did)."""
+    companies = Company.objects.with_sii_credentials().with_rejected_clave(rejected_clave)
+    return [str(pk) for pk in companies.values_list("pk", flat=True)]
+
+
+def company_sync_lock_holder(*, company_id) -> str | None:
+    """The task holding the company's sync lock ("" when free); None when there is no such company."""
+    return Company.objects.filter(pk=company_id).values_list("sync_lock_holder", flat=True).first()
 
 
 def rut_bodies_matching(text: str) -> set[int]:

@@ -1,73 +1,132 @@
 """Celery tasks of the sii app: thin wrappers that look things up and call a service.
 
 The control-plane behaviour (revocation, retries recorded, progress, fan-out records) comes
-from tasks_api's RecordedTask; SiiTask adds only the SII's own options.
+from tasks_api's RecordedTask; SiiTask adds only the SII's own options, SiiSyncTask the retry
+budgets of a sync that logs into the SII as a company.
 """
 
+import logging
+import time
+from typing import Any
+
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from sii.client.errors import SiiTransientError
 from sii.selectors import company_get, company_ids_with_active_subscription, company_ids_with_sii_credentials
 from sii.services.documents import documents_sync
 from sii.services.f29 import f29_sync
+from sii.services.locks import (
+    CompanySyncBusy,
+    company_sync_session,
+    company_sync_wait_countdown,
+    company_sync_wait_limit,
+)
 from sii.services.periods import current_year
 from tasks_api.tasks import RecordedTask
+
+logger = logging.getLogger(__name__)
+
+# Carried from retry to retry in the message headers: how often, and since when (epoch seconds),
+# a sync found its company busy.
+LOCK_WAITS_HEADER = "sii_lock_waits"
+LOCK_WAITING_SINCE_HEADER = "sii_lock_waiting_since"
+RETRY_BACKOFF_MAX = 30 * 60
 
 
 class SiiTask(RecordedTask):
     fanout_batch_size = settings.SII_FANOUT_BATCH_SIZE
 
 
-SYNC_OPTIONS = {
-    "bind": True,
-    "base": SiiTask,
-    # Only transient SII errors retry; bad credentials never do (the SII locks accounts).
-    "autoretry_for": (SiiTransientError,),
-    "max_retries": settings.SII_MAX_RETRIES,
-    "retry_backoff": settings.SII_RETRY_BACKOFF,
-    "retry_backoff_max": 30 * 60,
-    "retry_jitter": True,
-    "soft_time_limit": settings.SII_SYNC_SOFT_TIME_LIMIT,
-    "time_limit": settings.SII_SYNC_TIME_LIMIT,
-}
+class SiiSyncTask(SiiTask):
+    """A sync of one company. It tries again later, each on its own budget, after a transient SII
+    error (SII_MAX_RETRIES times, exponential backoff with jitter) and while another sync holds
+    the company (short jittered waits, for up to company_sync_wait_limit()). Bad credentials and
+    a rejected clave never retry: the SII locks accounts after repeated wrong logins."""
+
+    max_retries = settings.SII_MAX_RETRIES
+    soft_time_limit = settings.SII_SYNC_SOFT_TIME_LIMIT
+    time_limit = settings.SII_SYNC_TIME_LIMIT
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except CompanySyncBusy as exc:
+            raise self._retry_when_free(exc) from exc
+        except SiiTransientError as exc:
+            raise self._retry_transient(exc) from exc
+
+    def _retry_when_free(self, exc: CompanySyncBusy) -> Exception:
+        headers = dict(self.request.headers or {})
+        waits = int(headers.get(LOCK_WAITS_HEADER, 0))
+        since = float(headers.get(LOCK_WAITING_SINCE_HEADER, time.time()))
+        if time.time() - since > company_sync_wait_limit():
+            minutes = round((time.time() - since) / 60)
+            raise CompanySyncBusy(f"{exc}; gave up after waiting {minutes} minutes") from exc
+        headers |= {LOCK_WAITS_HEADER: waits + 1, LOCK_WAITING_SINCE_HEADER: since}
+        # Celery counts every retry in request.retries; allowing one more keeps this wait off
+        # the transient budget (which _retry_transient widens by the waits so far).
+        countdown = company_sync_wait_countdown(waits=waits)
+        return self.retry(exc=exc, countdown=countdown, max_retries=self.request.retries + 1, headers=headers)
+
+    def _retry_transient(self, exc: SiiTransientError) -> Exception:
+        waits = int((self.request.headers or {}).get(LOCK_WAITS_HEADER, 0))
+        transient_retries = self.request.retries - waits
+        countdown = get_exponential_backoff_interval(
+            factor=settings.SII_RETRY_BACKOFF,
+            retries=transient_retries,
+            maximum=RETRY_BACKOFF_MAX,
+            full_jitter=True,
+        )
+        # Past the budget, Celery raises `exc` itself: the run fails with the SII's error.
+        return self.retry(exc=exc, countdown=countdown, max_retries=settings.SII_MAX_RETRIES + waits)
 
 
-@shared_task(name="sii.sync_documents", **SYNC_OPTIONS)
-def sync_documents(self: SiiTask, company_id: str, months: int = 1, month_offset: int = 0) -> dict:
+@shared_task(name="sii.sync_documents", bind=True, base=SiiSyncTask)
+def sync_documents(self: SiiSyncTask, company_id: str, months: int = 1, month_offset: int = 0) -> dict:
     """Sync one company's purchases, sales and fee receipts."""
     company = company_get(company_id=company_id)
-    return documents_sync(
-        company=company, months=months, month_offset=month_offset, progress=self.report_progress
-    )
+    with company_sync_session(company=company, holder=self.request.id):
+        return documents_sync(
+            company=company, months=months, month_offset=month_offset, progress=self.report_progress
+        )
 
 
-@shared_task(name="sii.sync_f29", **SYNC_OPTIONS)
-def sync_f29(self: SiiTask, company_id: str, year: str | None = None) -> dict:
+@shared_task(name="sii.sync_f29", bind=True, base=SiiSyncTask)
+def sync_f29(self: SiiSyncTask, company_id: str, year: str | None = None) -> dict:
     """Sync one company's F29 declarations for a year (default: the current year)."""
     company = company_get(company_id=company_id)
-    return f29_sync(company=company, year=year or current_year(), progress=self.report_progress)
+    with company_sync_session(company=company, holder=self.request.id):
+        return f29_sync(company=company, year=year or current_year(), progress=self.report_progress)
 
 
 @shared_task(name="sii.sync_documents_all_companies", bind=True, base=SiiTask)
 def sync_documents_all_companies(self: SiiTask, months: int = 1, month_offset: int = 0) -> dict:
     """Fan out sii.sync_documents to every company with an active subscription."""
     params = {"months": months, "month_offset": month_offset}
-    return _fan_out(self, "sii.sync_documents", company_ids_with_active_subscription(), params)
+    skipped = company_ids_with_active_subscription(rejected_clave=True)
+    return _fan_out(self, "sii.sync_documents", company_ids_with_active_subscription(), params, skipped)
 
 
 @shared_task(name="sii.sync_f29_all_companies", bind=True, base=SiiTask)
 def sync_f29_all_companies(self: SiiTask, year: str | None = None) -> dict:
     """Fan out sii.sync_f29 to every company that has SII credentials."""
     params = {"year": year or current_year()}
-    return _fan_out(self, "sii.sync_f29", company_ids_with_sii_credentials(), params)
+    skipped = company_ids_with_sii_credentials(rejected_clave=True)
+    return _fan_out(self, "sii.sync_f29", company_ids_with_sii_credentials(), params, skipped)
 
 
-def _fan_out(task: SiiTask, child_type: str, company_ids: list[str], params: dict) -> dict:
+def _fan_out(
+    task: SiiTask, child_type: str, company_ids: list[str], params: dict, skipped: list[str]
+) -> dict:
     # Children are independent messages, not a chord: one failing company fails nobody else,
     # and nothing serialises on a shared counter row in the result backend.
     dispatched = task.launch_children(
         task_type=child_type,
         params_list=[{"company_id": company_id, **params} for company_id in company_ids],
     )
-    return {"success": True, "task_type": child_type, "params": params, "dispatched": dispatched}
+    if skipped:  # each would only fail at once: the operator must fix the clave first
+        logger.warning("%s: skipped %d companies whose clave the SII rejected", child_type, len(skipped))
+    result = {"success": True, "task_type": child_type, "params": params, "dispatched": dispatched}
+    return {**result, "skipped_rejected_clave": len(skipped)}

@@ -2,13 +2,16 @@
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.utils.html import format_html_join
+from django.templatetags.static import static
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from sii import selectors
 from sii.admin.columns import RutSearchMixin
 from sii.admin.launches import companies_sync
 from sii.forms import CompanyAdminForm
 from sii.models import Company, Subscription
+from sii.services.credentials import clave_rejected_at_text
 from tasks_api import permissions
 
 # The detail shows the model fields: formatted in local time, "-" when never synced.
@@ -35,6 +38,19 @@ class ActiveSubscriptionFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RejectedClaveFilter(admin.SimpleListFilter):
+    title = "clave rejected by the SII"
+    parameter_name = "clave_rejected"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(sii_password_rejected_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Company)
 class CompanyAdmin(RutSearchMixin, admin.ModelAdmin):
     form = CompanyAdminForm
@@ -46,7 +62,7 @@ class CompanyAdmin(RutSearchMixin, admin.ModelAdmin):
         "last_documents_sync",
         "last_f29_sync",
     )
-    list_filter = (ActiveSubscriptionFilter,)
+    list_filter = (ActiveSubscriptionFilter, RejectedClaveFilter)
     search_fields = ("name",)
     search_help_text = "Name or RUT (76.086.428-5, 76086428-5 or 76086428)"
     readonly_fields = ("sii_credentials", *SYNC_FIELDS)
@@ -57,8 +73,14 @@ class CompanyAdmin(RutSearchMixin, admin.ModelAdmin):
         if obj is None:  # a new company: no stored password, nothing synced yet
             return [(None, {"fields": ("name", "rut", "sii_password")})]
         password = ("sii_password",) if self.has_change_permission(request, obj) else ()
-        company = ("name", "rut", *password, "sii_credentials")
+        # The credentials' state (a rejected clave) right above the field that fixes it.
+        company = ("name", "rut", "sii_credentials", *password)
         return [(None, {"fields": company}), ("Sync", {"fields": SYNC_FIELDS})]
+
+    def save_model(self, request, obj: Company, form: CompanyAdminForm, change: bool) -> None:
+        # Syncs update the lock, the sync times and a rejected clave while this page is open;
+        # writing the whole row would put back what the form read (a lock freed, a rejection undone).
+        obj.save(update_fields=form.columns_to_save() if change else None)
 
     def get_queryset(self, request) -> QuerySet:
         return selectors.company_list_annotate(queryset=super().get_queryset(request))
@@ -71,9 +93,12 @@ class CompanyAdmin(RutSearchMixin, admin.ModelAdmin):
     def rut(self, company: Company) -> str:
         return company.rut_formatted
 
-    @admin.display(description="SII credentials", boolean=True)
-    def sii_credentials(self, company: Company) -> bool:
-        return company.has_sii_credentials
+    @admin.display(description="SII credentials")
+    def sii_credentials(self, company: Company) -> SafeString:
+        if company.sii_password_rejected_at is None:
+            return _icon(company.has_sii_credentials)
+        when = clave_rejected_at_text(company.sii_password_rejected_at)
+        return format_html("{} Rejected by the SII on {}", _icon(False), when)
 
     @admin.display(description="Active subscription", boolean=True, ordering="subscription_active")
     def subscription_active(self, company: "selectors.ListedCompany") -> bool:
@@ -99,3 +124,9 @@ class CompanyAdmin(RutSearchMixin, admin.ModelAdmin):
     @admin.action(description="Sync F29 now", permissions=["launch"])
     def sync_f29_now(self, request, queryset: QuerySet) -> None:
         companies_sync(self, request, queryset, task_type="sii.sync_f29")
+
+
+def _icon(value: bool) -> SafeString:
+    """The admin's own yes/no icon, as boolean columns show it."""
+    name = "yes" if value else "no"
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{name}.svg"), value)
