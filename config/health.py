@@ -7,23 +7,26 @@ from celery import current_app
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """The process answers: nothing else is checked, so a slow dependency never restarts it."""
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+@require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Database, broker and at least one worker, each with how long it took to answer."""
+    """Database, broker and at least one worker. Anyone learns whether the service is ready; only
+    staff (signed in to the admin) see each check, how long it took and why it failed, since that
+    names workers and quotes the broker's errors."""
     checks = {"database": _timed(_database), "broker": _timed(_broker), "workers": _timed(_workers)}
     ready = all(check["ok"] for check in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
-    )
+    answer: dict[str, object] = {"status": "ok" if ready else "unavailable"}
+    if request.user.is_authenticated and request.user.is_staff:
+        answer["checks"] = checks
+    return JsonResponse(answer, status=200 if ready else 503)
 
 
 def _timed(check: Callable[[], str | None]) -> dict:

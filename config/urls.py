@@ -1,17 +1,24 @@
-"""Root URL configuration: the API, its docs, the admin, health checks."""
+"""Root URL configuration: the API, its docs, the admin, health checks, and the error pages."""
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from config.health import healthz, readyz
+from tasks_api.views import ApiSchemaView
 
 urlpatterns = [
     path("api/celery/", include("tasks_api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", ApiSchemaView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]
+
+# JSON {"detail": ...} under /api/ (an unknown path, a malformed request, a crash), HTML elsewhere.
+handler400 = "tasks_api.exceptions.bad_request"
+handler403 = "tasks_api.exceptions.permission_denied"
+handler404 = "tasks_api.exceptions.page_not_found"
+handler500 = "tasks_api.exceptions.server_error"

@@ -12,7 +12,8 @@ TASK_ID = "550e8400-e29b-41d4-a716-446655440000"
 
 
 def launch_examples() -> list[OpenApiExample]:
-    """Each catalog example as a launch body, then the answers: launched, invalid, not enqueued."""
+    """Each catalog example as a launch body, then the answers: launched, invalid, already
+    running, throttled, not enqueued."""
     bodies = [
         OpenApiExample(
             example.name,
@@ -41,12 +42,28 @@ def _launch_answers(task_type: str) -> list[OpenApiExample]:
             status_codes=["422"],
             value={"detail": "Invalid parameters: months must be between 1 and 12"},
         ),
+        *_refusals(),
         OpenApiExample(
             "Broker unreachable",
             response_only=True,
             status_codes=["500"],
             value={"detail": "Failed to launch task: Redis connection refused"},
         ),
+    ]
+
+
+def _refusals() -> list[OpenApiExample]:
+    """A second fan-out run (when the catalog has a fan-out type) and a throttled launch."""
+    throttled = {"detail": "Request was throttled. Expected available in 42 seconds."}
+    answers = [OpenApiExample("Throttled", response_only=True, status_codes=["429"], value=throttled)]
+    fan_out = next((t.name for t in catalog().values() if t.fans_out), None)
+    if fan_out is None:
+        return answers
+    sentence = f"{fan_out} is already running as task {TASK_ID}; wait for it to finish or revoke it"
+    running = {"detail": sentence, "task_id": TASK_ID}
+    return [
+        OpenApiExample("Already running", response_only=True, status_codes=["409"], value=running),
+        *answers,
     ]
 
 

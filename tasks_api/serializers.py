@@ -1,7 +1,10 @@
 """The API's request and response shapes (the original service's contract), one serializer each."""
 
 import re
+import unicodedata
 
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from tasks_api.params import RejectUnknownFields
@@ -95,21 +98,60 @@ class ErrorDetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class TaskAlreadyRunningSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    task_id = serializers.CharField(help_text="The run of this task type that is still pending or running.")
+
+
+# django-celery-results' task_id column: no longer id can have a result, nor a launch record.
+TASK_ID_MAX_LENGTH = 255
+
+
+def task_id_is_possible(task_id: str) -> bool:
+    """Whether a task could have this id: at most 255 characters and no control characters (a
+    NUL is not even storable in PostgreSQL)."""
+    return len(task_id) <= TASK_ID_MAX_LENGTH and not any(unicodedata.category(c) == "Cc" for c in task_id)
+
+
 def launch_envelope(task_type: TaskType) -> type[serializers.Serializer]:
-    """A typed launch body for one task type (for the OpenAPI oneOf): {task_type, params}."""
+    """A typed launch body for one task type (for the OpenAPI oneOf): {task_type, params}.
+
+    `params` may be left out (it defaults to {}) only when the type has no required parameter;
+    otherwise leaving it out is refused (422) like any missing required parameter.
+    """
     words = re.split(r"[._]", task_type.name)
     return type(
         "".join(word.title() for word in words) + "LaunchRequest",
-        (serializers.Serializer,),
+        (RejectUnknownFields, serializers.Serializer),
         {
             "__module__": __name__,
             "__doc__": task_type.description,
             "task_type": serializers.ChoiceField(choices=[task_type.name]),
-            "params": task_type.params(required=False),
+            "params": task_type.params(required=_has_required_params(task_type)),
         },
     )
+
+
+def _has_required_params(task_type: TaskType) -> bool:
+    return any(field.required for field in task_type.params().fields.values())
 
 
 def launch_envelopes() -> dict[str, serializers.Serializer | type[serializers.Serializer]]:
     """One typed launch body per catalog task type, by name."""
     return {name: launch_envelope(task_type) for name, task_type in catalog().items()}
+
+
+class StrictBodiesSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, saying what the API refuses: `additionalProperties: false`
+    on the bodies whose serializer refuses unknown fields, and a polymorphic body (the launch's)
+    required, since its discriminator field is."""
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if isinstance(serializer, RejectUnknownFields):
+            schema["additionalProperties"] = False
+        return schema
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        return schema, required or isinstance(serializer, PolymorphicProxySerializer)

@@ -1,23 +1,27 @@
 """The Celery Tasks API: list, launch, status, revoke and stats. Thin: validate, call, shape."""
 
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tasks_api import examples, permissions
-from tasks_api.exceptions import Conflict, LaunchFailed
+from tasks_api.exceptions import AlreadyRunning, Conflict, LaunchFailed
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import UnknownTaskType
 from tasks_api.selectors.catalog import task_types_list
 from tasks_api.selectors.stats import celery_stats_get
-from tasks_api.selectors.status import task_status_get
+from tasks_api.selectors.status import UNKNOWN, task_status_get
 from tasks_api.serializers import (
     CeleryStatsSerializer,
     ErrorDetailSerializer,
+    StrictBodiesSchema,
+    TaskAlreadyRunningSerializer,
     TaskLaunchedSerializer,
     TaskLaunchRequestSerializer,
     TaskRevokedSerializer,
@@ -25,10 +29,12 @@ from tasks_api.serializers import (
     TaskStatusSerializer,
     TaskTypeSerializer,
     launch_envelopes,
+    task_id_is_possible,
 )
-from tasks_api.services.catalog import InvalidParams, task_launch_validated
+from tasks_api.services.catalog import FanOutAlreadyRunning, InvalidParams, task_launch_validated
 from tasks_api.services.launches import TaskLaunchFailed
 from tasks_api.services.revocations import TaskAlreadyFinished, TaskNotFound, task_revoke
+from tasks_api.throttles import LaunchRateThrottle
 
 TAG = "Celery Tasks"
 ERRORS = {401: ErrorDetailSerializer, 403: ErrorDetailSerializer}
@@ -37,11 +43,24 @@ LAUNCH_BODY = PolymorphicProxySerializer(
     serializers=launch_envelopes(),
     resource_type_field_name="task_type",
 )
+# Any path segment but "launch", which is the launch route's (and no task's: ids are UUIDs).
+TASK_ID_REGEX = "(?!launch$)[^/]+"
+TASK_ID = OpenApiParameter(
+    "task_id",
+    str,
+    OpenApiParameter.PATH,
+    pattern=f"^{TASK_ID_REGEX}$",
+    description=(
+        "The id a launch answered. Any other id answers as one nobody launched; one that no task "
+        "can have (over 255 characters, or with control characters) too, without a lookup."
+    ),
+)
 
 
 class CeleryTaskViewSet(viewsets.ViewSet):
     lookup_field = "task_id"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = TASK_ID_REGEX
+    schema = StrictBodiesSchema()
     required_permission = {
         "list": permissions.VIEW,
         "retrieve": permissions.VIEW,
@@ -50,7 +69,13 @@ class CeleryTaskViewSet(viewsets.ViewSet):
     }
 
     def get_permissions(self):
-        return [IsAuthenticated(), permissions.HasPermission(self.required_permission[self.action])]
+        # No action for OPTIONS or an unsupported method: signed-in users get the metadata or a 405.
+        required = self.required_permission.get(self.action or "")
+        return [IsAuthenticated(), *([permissions.HasPermission(required)] if required else [])]
+
+    def get_throttles(self):
+        # Launches only: status polling is never throttled.
+        return [LaunchRateThrottle()] if self.action == "launch" else []
 
     @extend_schema(
         tags=[TAG],
@@ -63,11 +88,20 @@ class CeleryTaskViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=[TAG],
         summary="Launch a task",
+        description=(
+            "At most one run of a fan-out task type (all companies) is pending or running at a "
+            "time: launching another answers 409 with the running one's task_id. Launches are "
+            "throttled per user (429, with Retry-After)."
+        ),
         request=LAUNCH_BODY,
         responses={
             202: TaskLaunchedSerializer,
             400: ErrorDetailSerializer,
+            409: TaskAlreadyRunningSerializer,
+            413: ErrorDetailSerializer,
+            415: ErrorDetailSerializer,
             422: ErrorDetailSerializer,
+            429: ErrorDetailSerializer,
             500: ErrorDetailSerializer,
             **ERRORS,
         },
@@ -89,16 +123,21 @@ class CeleryTaskViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=[TAG],
         summary="Get a task's status",
+        parameters=[TASK_ID],
         responses={200: TaskStatusSerializer, **ERRORS},
         examples=examples.status_examples(),
     )
     def retrieve(self, request, task_id: str):
-        return Response(TaskStatusSerializer(task_status_get(task_id=task_id)).data)
+        found = task_status_get(task_id=task_id) if task_id_is_possible(task_id) else _unknown(task_id)
+        return Response(TaskStatusSerializer(found).data)
 
     @extend_schema(
         tags=[TAG],
         summary="Revoke a task (terminate=true also kills it if running)",
-        parameters=[OpenApiParameter("terminate", bool, description="Kill the task if it is running.")],
+        parameters=[
+            TASK_ID,
+            OpenApiParameter("terminate", bool, description="Kill the task if it is running."),
+        ],
         responses={
             200: TaskRevokedSerializer,
             404: ErrorDetailSerializer,
@@ -115,7 +154,7 @@ class CeleryTaskViewSet(viewsets.ViewSet):
         if terminate and not request.user.has_perm(permissions.TERMINATE):
             raise PermissionDenied("You do not have the permission to terminate tasks.")
         try:
-            revoked = task_revoke(task_id=task_id, terminate=terminate, user=request.user)
+            revoked = _revoke(task_id=task_id, terminate=terminate, user=request.user)
         except TaskNotFound:
             return Response({"detail": f"Task {task_id} not found"}, status=status.HTTP_404_NOT_FOUND)
         except TaskAlreadyFinished:
@@ -131,15 +170,33 @@ class CeleryTaskViewSet(viewsets.ViewSet):
 
 
 def _launch(*, task_type: str, params: dict, user) -> TaskLaunch:
-    """The catalog's launch, its refusals as the API's 422 and 500 answers."""
+    """The catalog's launch, its refusals as the API's 409, 422 and 500 answers."""
     try:
         return task_launch_validated(task_type=task_type, data=params, user=user)
     except UnknownTaskType as exc:
         raise ValidationError({"task_type": [str(exc)]}) from None
+    except FanOutAlreadyRunning as exc:  # before InvalidParams, which it extends
+        raise AlreadyRunning(exc.sentences[0], task_id=exc.task_id) from None
     except InvalidParams as exc:
         raise ValidationError({"params": exc.sentences}) from None
     except TaskLaunchFailed as exc:
         raise LaunchFailed(str(exc)) from exc
+
+
+TIMES = ("launched_at", "started_at", "finished_at")
+
+
+def _unknown(task_id: str) -> dict:
+    """The status of an id no task can have, as for any id nobody launched (the contract's
+    PENDING), without a query: the database could not even compare some of them (NUL)."""
+    empty = dict.fromkeys(("result", "error", "traceback", "task_type", "params", *TIMES))
+    return {"task_id": task_id, "status": "PENDING", "meta": UNKNOWN, "unknown": True, **empty}
+
+
+def _revoke(*, task_id: str, terminate: bool, user) -> list[str]:
+    if not task_id_is_possible(task_id):
+        raise TaskNotFound(task_id)  # nobody launched it: no query needed to say so
+    return task_revoke(task_id=task_id, terminate=terminate, user=user)
 
 
 class CeleryStatsView(APIView):
@@ -154,3 +211,12 @@ class CeleryStatsView(APIView):
     )
     def get(self, request):
         return Response(CeleryStatsSerializer(celery_stats_get()).data)
+
+
+class ApiSchemaView(SpectacularAPIView):
+    """The OpenAPI schema, in YAML or JSON as asked; its errors (a 405) in JSON like the API's."""
+
+    def handle_exception(self, exc):
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)

@@ -10,7 +10,8 @@ from django.utils.html import format_html
 
 from tasks_api.admin import display
 from tasks_api.registry import catalog
-from tasks_api.services.launches import TaskLaunchFailed, task_relaunch
+from tasks_api.services.catalog import FanOutAlreadyRunning, task_relaunch_checked
+from tasks_api.services.launches import TaskLaunchFailed
 from tasks_api.services.revocations import TaskAlreadyFinished, task_revoke
 from tasks_api.states import FINISHED, RUNNING
 
@@ -24,8 +25,8 @@ def relaunch_selected(modeladmin, request, queryset: QuerySet):
     launched, failures = [], []
     for run in runs:
         try:
-            launched.append(task_relaunch(launch=run, user=request.user).task_id)
-        except TaskLaunchFailed as exc:
+            launched.append(task_relaunch_checked(launch=run, user=request.user).task_id)
+        except (TaskLaunchFailed, FanOutAlreadyRunning) as exc:
             failures.append(f"{run.task_id}: {exc}")
     _report(modeladmin, request, "Relaunched as", launched, failures)
     return None

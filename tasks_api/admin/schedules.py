@@ -11,7 +11,7 @@ from django_celery_beat.models import PeriodicTask
 from tasks_api import permissions
 from tasks_api.admin import display
 from tasks_api.registry import UnknownTaskType
-from tasks_api.services.catalog import InvalidParams, task_launch_validated
+from tasks_api.services.catalog import FanOutAlreadyRunning, InvalidParams, task_launch_validated
 from tasks_api.services.launches import TaskLaunchFailed
 
 admin.site.unregister(PeriodicTask)
@@ -58,6 +58,9 @@ def _run(request, periodic_task: PeriodicTask) -> str | None:
         messages.warning(
             request, f"{periodic_task.name}: {periodic_task.task} is not a launchable catalog task."
         )
+        return None
+    except FanOutAlreadyRunning as exc:
+        messages.warning(request, f"{periodic_task.name}: {exc}")
         return None
     except InvalidParams as exc:
         messages.error(request, f"{periodic_task.name}: invalid kwargs: {exc}")

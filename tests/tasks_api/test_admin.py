@@ -108,6 +108,17 @@ def test_relaunch_creates_a_linked_run_with_the_same_params_and_names_it(
     assert again.task_id in page
 
 
+def test_a_fan_out_is_not_relaunched_while_another_run_of_it_is_active(client, superuser):
+    finished = TaskLaunchFactory(task_type="sii.sync_f29_all_companies", params={"year": "2025"})
+    stored(finished, "SUCCESS", {"success": True})
+    active = TaskLaunchFactory(task_type="sii.sync_f29_all_companies", params={"year": "2025"})
+
+    page = act(client, "relaunch_selected", [finished]).content.decode()
+
+    assert f"already running as task {active.task_id}" in page
+    assert not TaskLaunch.objects.filter(relaunch_of=finished).exists()
+
+
 def test_revoke_skips_finished_runs_and_keeps_their_result(client, superuser):
     finished = failed_run()
     waiting = TaskLaunchFactory()
