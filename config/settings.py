@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # An API body over TASKS_API_MAX_BODY_BYTES answers 413 JSON before anything reads it.
+    "tasks_api.middleware.ApiRequestSizeMiddleware",
     # Static files (the admin's, the API docs') served by the app itself, compressed and cached.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -139,7 +141,21 @@ AUTH_PASSWORD_VALIDATORS = [
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/cache/
 # Per-process memory: it only holds the worker stats for a few seconds.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# "default" is per process: it only holds the worker stats for a few seconds. "shared" is what
+# every web process must agree on (the launch rate): Redis when REDIS_URL is set.
+_REDIS_URL = env_str("REDIS_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _REDIS_URL,
+            "KEY_PREFIX": "sii-tasks",
+        }
+        if _REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}
+    ),
+}
 
 # REST API
 # ------------------------------------------------------------------------------
@@ -151,7 +167,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tasks_api.parsers.GuardedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tasks_api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -168,6 +184,19 @@ TASKS_API_CATALOG = "sii.catalog.CATALOG"
 # Worker stats: how long one broadcast waits for replies, and how long its answer is reused.
 TASKS_API_STATS_TIMEOUT = env_float("TASKS_API_STATS_TIMEOUT", 1.0, minimum=0.05)
 TASKS_API_STATS_CACHE_SECONDS = env_int("TASKS_API_STATS_CACHE_SECONDS", 3, minimum=0)
+# Launches per user, as DRF rates say it ("60/min", "1000/day"); status polling is never throttled.
+TASKS_API_LAUNCH_RATE = env_str("API_LAUNCH_RATE", "60/min")
+_launches, _, _per = TASKS_API_LAUNCH_RATE.partition("/")
+if not (_launches.isascii() and _launches.isdigit() and _per[:1] in ("s", "m", "h", "d")):
+    raise ImproperlyConfigured(f"API_LAUNCH_RATE={TASKS_API_LAUNCH_RATE!r} is not a rate like 60/min.")
+# The cache counting launches: one the web processes share (Redis) makes the rate hold across them.
+TASKS_API_THROTTLE_CACHE = "shared"
+# Requests under this path answer errors as JSON {"detail": ...}, never as an HTML page.
+TASKS_API_PATH_PREFIX = "/api/"
+# The largest request body accepted, in bytes: larger API requests answer 413 (JSON); Django's
+# own limit (forms, the admin) is the same.
+TASKS_API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = TASKS_API_MAX_BODY_BYTES
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
     "TITLE": "sii-tasks API",
@@ -229,10 +258,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 # Results in the database (django-celery-results), with name, args and worker recorded.
-CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_BACKEND = "tasks_api.results:RecordedDatabaseBackend"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
-CELERY_RESULT_BACKEND_MAX_RETRIES = 10
+# A database outage of a minute or two: result writes wait (exponential backoff, at most 10 s
+# between attempts) instead of losing the result.
+CELERY_RESULT_BACKEND_MAX_RETRIES = env_int("CELERY_RESULT_BACKEND_MAX_RETRIES", 20, minimum=0)
 CELERY_RESULT_EXPIRES = env_int("CELERY_RESULT_EXPIRES_DAYS", 30, minimum=1) * 24 * 3600
 CELERY_TASK_TRACK_STARTED = True
 # Late acks + reject on worker loss: a task whose worker dies is redelivered, not lost.
@@ -240,9 +271,9 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# On a lost broker connection, running tasks are cancelled (and redelivered) rather than
-# finishing unacknowledged and then running a second time.
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# On a lost broker connection, running tasks finish and store their result in the database; the
+# message they could not acknowledge comes back later, and the worker skips it (claims, below).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # On SIGINT/SIGQUIT (and SIGTERM where REMAP_SIGTERM=SIGQUIT, as under `make run`, whose
 # process manager signals whole process groups) running tasks get this long to finish; then
 # the worker stops them and hands their unacknowledged messages back to the broker.
@@ -261,8 +292,36 @@ CELERY_TASK_ROUTES = {"sii.*": {"queue": SII_QUEUE}}
 CELERY_WORKER_SEND_TASK_EVENTS = False
 # The worker logs through Django's LOGGING (below), so its lines carry task ids and honour LOG_FORMAT.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Runs: claims, lost deliveries and the reconciler (tasks_api/services/reconcile.py)
+# ------------------------------------------------------------------------------
+# A run interrupted by a database outage starts again later, at most this many times.
+TASKS_API_OUTAGE_RETRIES = env_int("TASKS_API_OUTAGE_RETRIES", 10, minimum=0)
+# A run whose worker died this many times is failed instead of delivered again.
+TASKS_API_MAX_LOST_DELIVERIES = env_int("TASKS_API_MAX_LOST_DELIVERIES", 3, minimum=1)
+# How often the reconciler runs, and how long a claim is trusted before its holder is checked.
+TASKS_API_RECONCILE_SECONDS = env_int("TASKS_API_RECONCILE_SECONDS", 30, minimum=5)
+TASKS_API_ORPHAN_AFTER_SECONDS = env_int("TASKS_API_ORPHAN_AFTER_SECONDS", 30, minimum=5)
+# A run still waiting this long after its publish is published again (after the shorter wait
+# when every queue is empty: then its message is surely lost); a retry is published again once this long
+# passed since it was scheduled (longer than the longest retry countdown).
+TASKS_API_REPUBLISH_AFTER_SECONDS = env_int("TASKS_API_REPUBLISH_AFTER_SECONDS", 1800, minimum=60)
+TASKS_API_LOST_AFTER_SECONDS = env_int("TASKS_API_LOST_AFTER_SECONDS", 60, minimum=5)
+TASKS_API_RETRY_STALE_SECONDS = env_int("TASKS_API_RETRY_STALE_SECONDS", 2100, minimum=60)
+# After a publish the broker refused, further publishes fail at once for this long (0: never).
+TASKS_API_PUBLISH_BREAKER_SECONDS = env_float("TASKS_API_PUBLISH_BREAKER_SECONDS", 10.0, minimum=0)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile task runs": {
+        "task": "tasks_api.reconcile_runs",
+        "schedule": TASKS_API_RECONCILE_SECONDS,
+        # A pass that waited in the queue past the next one's time is dropped, not run late.
+        "options": {"expires": TASKS_API_RECONCILE_SECONDS},
+    }
+}
 # https://django-celery-beat.readthedocs.io/
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "tasks_api.beat:LeasedDatabaseScheduler"
+# Only the beat holding this lease (a database row) sends schedules; a standby takes over this long
+# after the holder stops renewing it.
+BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 30, minimum=5)
 
 # SII
 # ------------------------------------------------------------------------------

@@ -53,6 +53,13 @@ class TaskLaunch(models.Model):
     )
     terminate_requested = models.BooleanField(default=False)
     retries = models.PositiveIntegerField(default=0, help_text="Retries so far.")
+    published_at = models.DateTimeField(null=True, blank=True, help_text="Last publish to the broker.")
+    # Who runs it now ("host:pid" of the worker process, empty between attempts): a claim left
+    # behind by a process that died is how a lost delivery is noticed.
+    claimed_by = models.CharField(max_length=255, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    deliveries = models.PositiveIntegerField(default=0, help_text="Attempts a worker started.")
+    lost_deliveries = models.PositiveIntegerField(default=0, help_text="Attempts lost to dying workers.")
 
     class Meta:
         verbose_name = "task run"
@@ -66,3 +73,15 @@ class TaskLaunch(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoke_requested_at is not None
+
+
+class SchedulerLease(models.Model):
+    """Who may run a singleton process (beat) until when; renewed by its holder while it lives."""
+
+    name = models.CharField(primary_key=True, max_length=100)
+    holder = models.TextField(help_text="host:pid:token of the process holding the lease.")
+    # Compared with the database's clock, never a host's, so clock skew between hosts is moot.
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at}"

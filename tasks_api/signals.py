@@ -4,6 +4,7 @@ import logging
 
 from celery.signals import before_task_publish
 
+from tasks_api.registry import catalog
 from tasks_api.services.launches import LAUNCH_RECORDED_HEADER, task_launch_record_external
 
 logger = logging.getLogger(__name__)
@@ -11,7 +12,8 @@ logger = logging.getLogger(__name__)
 
 @before_task_publish.connect(dispatch_uid="tasks_api.record_external_launch")
 def record_external_launch(sender: str, headers: dict, body: tuple, **_: object) -> None:
-    if headers.get(LAUNCH_RECORDED_HEADER):
+    # Only catalog tasks are runs; housekeeping (the reconciler, beat's cleanup) is not.
+    if headers.get(LAUNCH_RECORDED_HEADER) or sender not in catalog():
         return
     _args, kwargs, _embed = body
     try:

@@ -1,24 +1,38 @@
 """The control-plane half of every catalog task: a Celery base class that keeps the records true.
 
 A domain's tasks use `base=RecordedTask` (or a subclass with their own options) and stay thin;
-this class refuses to run them once revoked, stops them between steps when revoked while
-running, notes their retries on the launch record, reports progress into the result's meta and
-records the children a fan-out parent publishes.
+this class runs a run at most once at a time and never again once finished (claims), refuses to
+run it once revoked and stops it between steps when revoked while running, retries it when the
+database goes away mid-run, notes retries on the launch record, reports progress into the
+result's meta and records the children a fan-out parent publishes. It also defines the
+reconciler, the periodic task that finishes what lost messages and dead workers left behind.
 """
 
+import logging
+import random
 from collections.abc import Sequence
 from typing import Any
 
-from celery import Task
+from celery import Task, shared_task
 from celery.exceptions import Ignore
 from celery.worker import state as worker_state
+from django.conf import settings
+from django.db import DatabaseError
 
+from tasks_api.results import is_transient_database_error
 from tasks_api.selectors.launches import task_launch_is_revoked
-from tasks_api.services.launches import task_launch_children, task_launch_retried
+from tasks_api.services.claims import Claim, run_claim, run_release
+from tasks_api.services.fanout import task_launch_children
+from tasks_api.services.launches import TaskRevoked, task_launch_retried
+from tasks_api.services.reconcile import runs_reconcile
+
+logger = logging.getLogger(__name__)
+# Carried from retry to retry in the message headers: database outages this run went through.
+OUTAGES_HEADER = "tasks_api_outages"
 
 
-class TaskRevoked(Exception):
-    """The run was revoked: it stops between steps, keeping what it already saved."""
+class RunLost(Exception):
+    """The run was lost to dying workers too many times; it is failed instead of tried again."""
 
 
 class RecordedTask(Task):
@@ -26,12 +40,50 @@ class RecordedTask(Task):
     fanout_batch_size = 500
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        claimed = False
         try:
+            claimed = self._claim()
             self.stop_if_revoked()
             return super().__call__(*args, **kwargs)
         except TaskRevoked:
             self.backend.mark_as_revoked(self.request.id, reason="revoked", request=self.request)
             raise Ignore() from None
+        except DatabaseError as exc:
+            if not is_transient_database_error(exc):
+                raise
+            raise self._retry_after_outage(exc) from exc
+        finally:
+            if claimed:
+                self._release()
+
+    def _claim(self) -> bool:
+        claim = run_claim(task_id=self.request.id, max_lost=settings.TASKS_API_MAX_LOST_DELIVERIES)
+        if claim in (Claim.FINISHED, Claim.RUNNING_ELSEWHERE):
+            logger.info("Skipping a second delivery of %s: %s", self.request.id, claim.value)
+            raise Ignore()
+        if claim is Claim.EXHAUSTED:
+            raise RunLost(
+                f"The worker running this task died {settings.TASKS_API_MAX_LOST_DELIVERIES} times; "
+                "it is not tried again (relaunch it once the cause is fixed)"
+            )
+        return True
+
+    def _retry_after_outage(self, exc: Exception) -> Exception:
+        """The database went away mid-run: what was saved stays saved, the run starts again
+        later, on a budget of its own (the task's retries are for its own errors)."""
+        headers = dict(self.request.headers or {})
+        outages = int(headers.get(OUTAGES_HEADER, 0))
+        if outages >= settings.TASKS_API_OUTAGE_RETRIES:
+            return exc
+        countdown = min(5 * 2**outages, 120) + random.uniform(0, 5)
+        headers[OUTAGES_HEADER] = outages + 1
+        return self.retry(exc=exc, countdown=countdown, max_retries=self.request.retries + 1, headers=headers)
+
+    def _release(self) -> None:
+        try:
+            run_release(task_id=self.request.id)
+        except DatabaseError:  # the database is gone, and its lock with the connection
+            logger.warning("Could not release the claim on %s", self.request.id, exc_info=True)
 
     def stop_if_revoked(self) -> None:
         """Raise TaskRevoked when this run has been revoked."""
@@ -42,7 +94,10 @@ class RecordedTask(Task):
             raise TaskRevoked()
 
     def on_retry(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        task_launch_retried(task_id=task_id, retries=self.request.retries + 1)
+        try:
+            task_launch_retried(task_id=task_id, retries=self.request.retries + 1)
+        except DatabaseError:  # the count is a courtesy; the retry itself is already published
+            logger.warning("Could not note the retry of %s", task_id, exc_info=True)
 
     def report_progress(self, *, current: int, total: int, step: str) -> None:
         """Called before each step of a long run: stays STARTED, with the step in its meta.
@@ -54,10 +109,20 @@ class RecordedTask(Task):
         self.update_state(state="STARTED", meta=meta)
 
     def launch_children(self, *, task_type: str, params_list: Sequence[dict]) -> int:
-        """Record and publish one `task_type` child per params; returns how many were published."""
+        """Record and publish one `task_type` child per params; returns how many were published.
+
+        Replayable: a redelivered parent publishes only the children not yet published, and
+        stops (TaskRevoked) between batches once it is revoked.
+        """
         return task_launch_children(
             parent_task_id=self.request.id,
             task_type=task_type,
             params_list=params_list,
             batch_size=self.fanout_batch_size,
         )
+
+
+@shared_task(name="tasks_api.reconcile_runs", ignore_result=True)
+def reconcile_runs() -> dict[str, int]:
+    """Publish what was never published or lost, and recover runs whose worker died."""
+    return runs_reconcile()

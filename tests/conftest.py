@@ -1,5 +1,6 @@
-"""Shared fixtures: the SII simulator (in-process and served), a real Celery worker."""
+"""Shared fixtures: the SII simulator (in-process and served), a real Celery worker, brokers."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from config.celery import app as celery_app
 from sii.client.http import SiiClient, SiiClientConfig
 from sii.simulator.app import SiiSimulator
 from sii.simulator.server import serve_in_thread
+from tasks_api.services.launches import publish_breaker_reset
 from tests.factories import SIMULATOR_CLAVE, CompanyFactory, UserFactory
 from tests.processes import WorkerProcess, free_port, worker_env
 
@@ -98,11 +100,30 @@ def unreachable_broker():
     _forget_broker_connections()
 
 
+@pytest.fixture
+def quiet_broker():
+    """The test Redis, another database of it: what a test publishes stays queued for it to read
+    (no worker consumes there). Yields a function giving a queue's waiting task ids."""
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.fail("Publishing tests need REDIS_URL (make test sets it); see README 'Tests'.")
+    original = celery_app.conf.broker_url
+    base, _, db = original.rpartition("/")
+    celery_app.conf.broker_url = f"{base}/{14 if db != '14' else 13}"
+    _forget_broker_connections()
+    redis = celery_app.connection_for_write().default_channel.client
+    redis.flushdb()
+    yield lambda queue: [json.loads(m)["headers"]["id"] for m in redis.lrange(queue, 0, -1)]
+    redis.flushdb()
+    celery_app.conf.broker_url = original
+    _forget_broker_connections()
+
+
 def _forget_broker_connections() -> None:
     # Celery caches its connection and producer pools (kombu keeps them per broker URL); drop
     # the app's references so the next publish looks them up for the current broker_url.
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    publish_breaker_reset()  # the failure belongs to the broker we leave behind
 
 
 @pytest.fixture(autouse=True)

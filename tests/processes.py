@@ -1,5 +1,6 @@
 """Real processes for end-to-end tests: a Celery worker subprocess, and polling helpers."""
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -13,6 +14,30 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# Resolved at import: a preexec_fn runs between fork and exec, where loading a library could
+# deadlock on a lock another thread (the served simulator's) held at fork time.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> Callable[[], None] | None:
+    """A Popen `preexec_fn` that makes the child get `sig` when this process dies (Linux only).
+
+    A killed test run then leaves no orphan holding a database or a port. The kernel clears the
+    setting when the child changes its user, so pass Popen's `user=` (applied before this runs),
+    not `runuser`. It fires when the *thread* that started the child exits: start children from
+    the main thread. Returns None (no preexec_fn) where prctl does not exist.
+    """
+    if _prctl is None:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        _prctl(PR_SET_PDEATHSIG, int(sig))
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), sig)
+
+    return preexec
 
 
 def wait_for(predicate: Callable[[], T], *, timeout: float, interval: float = 0.1, what: str = "") -> T:
@@ -40,9 +65,15 @@ def database_url(database: dict) -> str:
 
 
 class WorkerProcess:
-    """`celery -A config worker` in a subprocess; `env` is its whole environment."""
+    """`celery -A config worker` in a subprocess; `env` is its whole environment.
 
-    def __init__(self, *, env: dict[str, str], log_path: Path, concurrency: int = 2) -> None:
+    It is SIGKILLed if the test process dies (its pool children then die too: Celery's prefork
+    pool sets the same parent-death signal on them), unless `die_with_test_run=False`.
+    """
+
+    def __init__(
+        self, *, env: dict[str, str], log_path: Path, concurrency: int = 2, die_with_test_run: bool = True
+    ) -> None:
         self.log_path = log_path
         command = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
@@ -51,8 +82,9 @@ class WorkerProcess:
         ]  # fmt: skip
         self._log = log_path.open("w")
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
-        )
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent() if die_with_test_run else None,
+        )  # fmt: skip
 
     def wait_ready(self, app, timeout: float = 60) -> None:
         def answers() -> bool:
@@ -66,11 +98,12 @@ class WorkerProcess:
         self._log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 20) -> None:
+        """Warm shutdown (SIGTERM); SIGKILL if it has not exited after `timeout` s."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # warm shutdown
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

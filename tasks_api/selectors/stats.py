@@ -1,7 +1,6 @@
 """Worker and queue statistics: one broadcast with a short timeout, cached for a few seconds."""
 
 import logging
-from collections.abc import Iterable
 
 from celery import Celery, current_app
 from django.conf import settings
@@ -30,7 +29,7 @@ def _collect(app: Celery) -> dict:
         "registered_tasks": registered,
         "worker_stats": {worker: reply.get("stats", {}) for worker, reply in replies.items()},
         "reserved_tasks": {worker: reply.get("reserved", []) for worker, reply in replies.items()},
-        "queues": _queue_lengths(app, queue_names(app)),
+        "queues": queue_lengths(app),
         "workers_online": sorted(replies),
     }
 
@@ -57,8 +56,9 @@ def queue_names(app: Celery) -> list[str]:
     return [queue.name for queue in declared] or [app.conf.task_default_queue]
 
 
-def _queue_lengths(app: Celery, names: Iterable[str]) -> dict[str, int | None]:
-    """Messages waiting per queue; null when the broker cannot be reached."""
+def queue_lengths(app: Celery) -> dict[str, int | None]:
+    """Messages waiting per declared queue; null when the broker cannot be reached."""
+    names = queue_names(app)
     try:
         with app.connection_for_read() as connection:
             return {name: _queue_length(connection.default_channel, name) for name in names}

@@ -1,10 +1,13 @@
 """Launching tasks: record first, publish after the record commits, with the task id fixed."""
 
 import logging
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Sequence
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import catalog
@@ -65,23 +68,85 @@ class TaskLaunchFailed(Exception):
         super().__init__(launch_failure_message(reason))
 
 
-def task_launch_publish(*, launch: TaskLaunch, producer=None) -> None:
+class TaskRevoked(Exception):
+    """The run was revoked: it stops between steps, keeping what it already saved."""
+
+
+def task_launch_publish(*, launch: TaskLaunch) -> None:
     """Publish a recorded launch; mark it enqueued, or record why it was not and raise."""
     try:
-        _send(launch, producer=producer)
-    except Exception as exc:  # kombu and redis-py raise many types; all mean "not enqueued"
-        reason = _not_enqueued([launch.task_id], exc)
-        launch.enqueued, launch.enqueue_error = False, reason
-        raise TaskLaunchFailed(reason) from exc
-    TaskLaunch.objects.filter(pk=launch.pk).update(enqueued=True)
+        launches_publish(launches=[launch])
+    except TaskLaunchFailed as exc:
+        launch.enqueued, launch.enqueue_error = False, exc.reason
+        raise
     launch.enqueued = True
 
 
-def _not_enqueued(task_ids: list[str], exc: Exception) -> str:
-    """Record on the launches that their publish failed, and why; returns the reason."""
-    reason = str(exc) or type(exc).__name__
-    TaskLaunch.objects.filter(task_id__in=task_ids).update(enqueued=False, enqueue_error=reason[:2000])
-    return reason
+def launches_publish(*, launches: Sequence[TaskLaunch], mark_failures: bool = True) -> None:
+    """Publish recorded launches over one broker connection, each marked enqueued once its
+    publish succeeded. The first refused publish raises TaskLaunchFailed; with `mark_failures`
+    the launches left unpublished are recorded as not enqueued (a republish leaves them be)."""
+    published = 0
+    try:
+        _breaker.check()
+        with current_app.producer_or_acquire() as producer:
+            for launch in launches:
+                _send(launch, producer=producer)
+                published += 1
+    except Exception as exc:  # kombu and redis-py raise many types; all mean "not enqueued"
+        _mark_enqueued(launches[:published])
+        reason = _breaker.trip(exc)
+        if mark_failures:
+            _not_enqueued(launches[published:], reason)
+        raise TaskLaunchFailed(reason) from exc
+    _breaker.reset()
+    _mark_enqueued(launches)
+
+
+def _mark_enqueued(launches: Sequence[TaskLaunch]) -> None:
+    if launches:
+        ids = [launch.task_id for launch in launches]
+        TaskLaunch.objects.filter(task_id__in=ids).update(enqueued=True, published_at=timezone.now())
+
+
+def _not_enqueued(launches: Sequence[TaskLaunch], reason: str) -> None:
+    ids = [launch.task_id for launch in launches]
+    TaskLaunch.objects.filter(task_id__in=ids).update(enqueued=False, enqueue_error=reason[:2000])
+
+
+class _PublishBreaker:
+    """After a refused publish, fail fast for a while instead of holding every caller for the
+    broker's whole timeout (a mute broker would stall every web worker). Per process."""
+
+    def __init__(self) -> None:
+        self.open_until, self.reason = 0.0, ""
+
+    def check(self) -> None:
+        if time.monotonic() < self.open_until:
+            left = self.open_until - time.monotonic()
+            raise BrokerUnavailable(f"{self.reason} (the broker is not tried again for {left:.0f} s)")
+
+    def trip(self, exc: Exception) -> str:
+        reason = str(exc) or type(exc).__name__
+        if not isinstance(exc, BrokerUnavailable):
+            self.open_until = time.monotonic() + settings.TASKS_API_PUBLISH_BREAKER_SECONDS
+            self.reason = reason
+        return reason
+
+    def reset(self) -> None:
+        self.open_until, self.reason = 0.0, ""
+
+
+class BrokerUnavailable(Exception):
+    """A publish refused at once: the broker failed moments ago."""
+
+
+_breaker = _PublishBreaker()
+
+
+def publish_breaker_reset() -> None:
+    """Forget a recent broker failure (tests that repoint the broker)."""
+    _breaker.reset()
 
 
 def _send(launch: TaskLaunch, *, producer=None) -> None:
@@ -94,53 +159,6 @@ def _send(launch: TaskLaunch, *, producer=None) -> None:
         # Tells the before_task_publish handler that this publish is already recorded.
         headers={LAUNCH_RECORDED_HEADER: True},
     )
-
-
-def task_launch_children(
-    *, parent_task_id: str, task_type: str, params_list: Sequence[dict], batch_size: int
-) -> int:
-    """Record and publish one child task per params, in batches: one INSERT, one broker
-    connection and one UPDATE per batch, never a query per child. A child is marked enqueued
-    only once its publish succeeded; the first refused publish marks the rest of its batch
-    not enqueued and raises TaskLaunchFailed. Returns how many were published."""
-    published = 0
-    for batch in _chunks(params_list, batch_size):
-        launches = TaskLaunch.objects.bulk_create(_children(parent_task_id, task_type, batch))
-        _publish_batch(launches)
-        published += len(launches)
-    return published
-
-
-def _children(parent_task_id: str, task_type: str, batch: Sequence[dict]) -> list[TaskLaunch]:
-    return [
-        TaskLaunch(
-            task_type=task_type,
-            params=params,
-            subject_id=_subject_of(task_type, params),
-            launched_by=TaskLaunch.LaunchedBy.FANOUT,
-            parent_id=parent_task_id,
-        )
-        for params in batch
-    ]
-
-
-def _publish_batch(launches: Sequence[TaskLaunch]) -> None:
-    ids = [launch.task_id for launch in launches]
-    published = 0
-    try:
-        with current_app.producer_or_acquire() as producer:
-            for launch in launches:
-                _send(launch, producer=producer)
-                published += 1
-    except Exception as exc:  # as in task_launch_publish: any error means "not enqueued"
-        TaskLaunch.objects.filter(task_id__in=ids[:published]).update(enqueued=True)
-        raise TaskLaunchFailed(_not_enqueued(ids[published:], exc)) from exc
-    TaskLaunch.objects.filter(task_id__in=ids).update(enqueued=True)
-
-
-def _chunks(items: Sequence[dict], size: int) -> Iterable[Sequence[dict]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def task_launch_record_external(
@@ -157,6 +175,7 @@ def task_launch_record_external(
             "periodic_task_name": periodic_task_name,
             "subject_id": _subject_of(task_type, params),
             "enqueued": True,
+            "published_at": timezone.now(),
         },
     )
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
+from tasks_api.selectors.runs import task_runs
 from tasks_api.selectors.status import task_launch_find
 from tasks_api.states import FINISHED
 
@@ -27,7 +28,8 @@ def task_revoke(*, task_id: str, terminate: bool = False, user=None) -> list[str
 
     Pending tasks show REVOKED at once, even with no worker online: the launch record and the
     result store both say so, and the task refuses to run when a worker receives it later.
-    A running task is told through the broker, and killed when `terminate` is true.
+    A running task is told through the broker, and killed when `terminate` is true. A finished
+    run (a launch that failed to enqueue included) is never revoked.
     Returns the ids revoked: the task's own unless it had finished, and its unfinished children.
     """
     launch = task_launch_find(task_id=task_id)
@@ -35,11 +37,27 @@ def task_revoke(*, task_id: str, terminate: bool = False, user=None) -> list[str
         if TaskResult.objects.filter(task_id=task_id).exists():
             raise TaskAlreadyFinished(task_id)
         raise TaskNotFound(task_id)
-    unfinished = _unfinished_ids([launch, *launch.children.all()])
-    if not unfinished:
+    # The run first, committed, then its children: a parent dispatching children reads its own
+    # revocation after recording each batch, so either it sees this one, or the children it
+    # recorded are already there for the second step to find.
+    revoked = _revoke_unfinished([launch.task_id], terminate=terminate, user=user)
+    children = list(launch.children.values_list("task_id", flat=True))
+    revoked += _revoke_unfinished(children, terminate=terminate, user=user)
+    if not revoked:
         raise TaskAlreadyFinished(task_id)
-    _mark_revoked(unfinished, terminate=terminate, user=user)
-    _broadcast_revoke(unfinished, terminate=terminate)
+    _broadcast_revoke(revoked, terminate=terminate)
+    return revoked
+
+
+def _revoke_unfinished(task_ids: list[str], *, terminate: bool, user) -> list[str]:
+    unfinished = list(
+        task_runs()
+        .filter(task_id__in=task_ids)
+        .exclude(status__in=FINISHED)
+        .values_list("task_id", flat=True)
+    )
+    if unfinished:
+        _mark_revoked(unfinished, terminate=terminate, user=user)
     return unfinished
 
 
@@ -50,14 +68,6 @@ def _broadcast_revoke(task_ids: list[str], *, terminate: bool) -> None:
         current_app.control.revoke(task_ids, terminate=terminate, signal="SIGKILL")
     except Exception:  # the broker is down: the launch records still stop the tasks
         logger.warning("Revoke of %s recorded but not broadcast: broker unreachable", task_ids, exc_info=True)
-
-
-def _unfinished_ids(launches: list[TaskLaunch]) -> list[str]:
-    ids = [launch.task_id for launch in launches]
-    finished = set(
-        TaskResult.objects.filter(task_id__in=ids, status__in=FINISHED).values_list("task_id", flat=True)
-    )
-    return [task_id for task_id in ids if task_id not in finished]
 
 
 @transaction.atomic

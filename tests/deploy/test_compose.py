@@ -104,7 +104,7 @@ def test_exactly_one_beat_runs_the_database_scheduler():
 
     assert beats == ["beat"]
     assert service("beat")["deploy"]["replicas"] == 1
-    assert "--scheduler django_celery_beat.schedulers:DatabaseScheduler" in command("beat")
+    assert "--scheduler tasks_api.beat:LeasedDatabaseScheduler" in command("beat")
 
 
 def test_the_simulator_runs_only_in_the_simulator_profile():

@@ -6,6 +6,8 @@ import json
 import pytest
 from django.apps import apps
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.schedulers import DatabaseScheduler
+from kombu.utils.imports import symbol_by_name
 
 pytestmark = pytest.mark.django_db
 migration = importlib.import_module("sii.migrations.0002_default_schedules")
@@ -23,7 +25,7 @@ def test_the_two_daily_fan_out_schedules_are_created_with_the_database_scheduler
     assert set(tasks) == {"sii.sync_documents_all_companies", "sii.sync_f29_all_companies"}
     assert json.loads(tasks["sii.sync_documents_all_companies"].kwargs) == {"months": 2, "month_offset": 0}
     assert str(tasks["sii.sync_f29_all_companies"].crontab.timezone) == "America/Santiago"
-    assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert issubclass(symbol_by_name(settings.CELERY_BEAT_SCHEDULER), DatabaseScheduler)
 
 
 def test_a_schedule_edited_in_the_admin_is_not_overwritten(no_schedules):

@@ -9,7 +9,8 @@ from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
 from tasks_api.selectors.launches import task_children_counts
-from tasks_api.services.launches import TaskLaunchFailed, task_launch, task_launch_children
+from tasks_api.services.fanout import task_launch_children
+from tasks_api.services.launches import TaskLaunchFailed, task_launch
 from tests.processes import wait_for
 
 
@@ -39,7 +40,8 @@ def test_children_are_recorded_with_one_insert_and_one_update_per_batch_and_all_
 
     assert published == 30
     statements = [q["sql"].split()[0] for q in queries if q["sql"] not in ("BEGIN", "COMMIT")]
-    assert statements == ["INSERT", "UPDATE"] * 3  # the UPDATE marks the published batch enqueued
+    # Per batch: record, read the parent's revocation, read what is unpublished, mark it enqueued.
+    assert statements == ["INSERT", "SELECT", "SELECT", "UPDATE"] * 3
     children = TaskLaunch.objects.filter(parent=parent)
     assert {(c.launched_by, c.enqueued, str(c.subject_id)) for c in children} == {
         ("fanout", True, p["company_id"]) for p in params
@@ -65,3 +67,14 @@ def test_children_the_broker_refused_are_recorded_as_not_enqueued(unreachable_br
     children = TaskLaunch.objects.filter(parent=parent)
     assert children.count() == 3
     assert {(c.enqueued, bool(c.enqueue_error)) for c in children} == {(False, True)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_refused_publish_the_next_launches_fail_at_once_without_trying(unreachable_broker):
+    with pytest.raises(TaskLaunchFailed):
+        task_launch(task_type="sii.sync_f29", params={"company_id": str(uuid.uuid4())}, launched_by="system")
+
+    with pytest.raises(TaskLaunchFailed, match="the broker is not tried again for"):
+        task_launch(task_type="sii.sync_f29", params={"company_id": str(uuid.uuid4())}, launched_by="system")
+
+    assert set(TaskLaunch.objects.values_list("enqueued", flat=True)) == {False}

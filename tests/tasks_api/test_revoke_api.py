@@ -119,3 +119,13 @@ def _permissions(*codenames):
     from django.contrib.auth.models import Permission
 
     return Permission.objects.filter(content_type__app_label="tasks_api", codename__in=codenames)
+
+
+def test_revoking_a_launch_the_broker_refused_keeps_its_failure(api):
+    launch = TaskLaunchFactory(enqueued=False, enqueue_error="Connection refused")
+
+    response = revoke(api, launch.task_id)
+
+    assert response.status_code == 409
+    status = api.get(f"/api/celery/tasks/{launch.task_id}").json()
+    assert (status["status"], status["error"]) == ("FAILURE", "Failed to launch task: Connection refused")

@@ -1,0 +1,122 @@
+"""Who runs a task right now: one claim per run, held only by a live process, so no run goes twice.
+
+A message may be delivered more than once: Redis redelivers what a dead worker never acknowledged,
+the reconciler republishes launches the broker lost, a killed fan-out parent publishes again. The
+worker claims a run before its body starts. A claim is held by a live process:
+- on PostgreSQL, a session advisory lock on the run's id (the server drops it the moment the
+  holder's connection dies, so a killed worker or host frees its runs at once);
+- elsewhere (the embedded SQLite default, one host by nature), the claiming process's pid.
+A claim still written on the launch record when a new attempt claims the run is a delivery lost
+to a dying worker; after `max_lost` of them the run gives up instead of killing workers forever.
+"""
+
+import enum
+import os
+import socket
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django_celery_results.models import TaskResult
+
+from tasks_api.models import TaskLaunch
+from tasks_api.states import FINISHED
+
+
+class Claim(enum.Enum):
+    CLAIMED = "claimed"
+    FINISHED = "finished"  # an earlier delivery finished it: acknowledge and skip
+    RUNNING_ELSEWHERE = "running elsewhere"  # a live process runs it now: skip
+    EXHAUSTED = "exhausted"  # too many deliveries lost to dying workers: fail it
+
+
+def this_process() -> str:
+    """The claim's holder: host and pid of the worker process running the task."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_claim(*, task_id: str, max_lost: int) -> Claim:
+    """Claim the run for this process, unless it finished, runs elsewhere, or was lost too often."""
+    if TaskResult.objects.filter(task_id=task_id, status__in=FINISHED).exists():
+        return Claim.FINISHED
+    if not _lock(task_id):
+        return Claim.RUNNING_ELSEWHERE
+    outcome = _record_claim(task_id, max_lost)
+    if outcome is not Claim.CLAIMED:
+        _unlock(task_id)
+    return outcome
+
+
+def run_release(*, task_id: str) -> None:
+    """The attempt is over (finished, failed, retrying or stopped): free the claim."""
+    TaskLaunch.objects.filter(task_id=task_id, claimed_by=this_process()).update(claimed_by="")
+    _unlock(task_id)
+
+
+def run_is_held(*, launch: TaskLaunch) -> bool:
+    """Whether a live process holds the run's claim (the reconciler's question)."""
+    if connection.vendor == "postgresql":
+        if not _lock(launch.task_id):
+            return True
+        _unlock(launch.task_id)
+        return False
+    return _pid_holds(launch)
+
+
+@transaction.atomic
+def _record_claim(task_id: str, max_lost: int) -> Claim:
+    launch = TaskLaunch.objects.select_for_update().filter(task_id=task_id).first()
+    if launch is None:  # published by hand with no launch record: nothing to count
+        return Claim.CLAIMED
+    if connection.vendor != "postgresql" and _pid_holds(launch):
+        return Claim.RUNNING_ELSEWHERE
+    lost = launch.lost_deliveries + (1 if launch.claimed_by else 0)
+    if lost >= max_lost:
+        TaskLaunch.objects.filter(pk=task_id).update(lost_deliveries=lost, claimed_by="")
+        return Claim.EXHAUSTED
+    TaskLaunch.objects.filter(pk=task_id).update(
+        lost_deliveries=lost,
+        claimed_by=this_process(),
+        claimed_at=timezone.now(),
+        deliveries=launch.deliveries + 1,
+    )
+    return Claim.CLAIMED
+
+
+def _lock(task_id: str) -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite: the pid on the launch record is the lock (_record_claim)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [task_id])
+        return bool(cursor.fetchone()[0])
+
+
+def _unlock(task_id: str) -> None:
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return  # no connection: the server already dropped the lock with it
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [task_id])
+
+
+def _pid_holds(launch: TaskLaunch) -> bool:
+    """On one host (SQLite): the claim's process exists, and claimed the run within the hard
+    time limit (past it the run was killed; the pid may since run something else)."""
+    if not launch.claimed_by or launch.claimed_at is None:
+        return False
+    limit = timedelta(seconds=(settings.CELERY_TASK_TIME_LIMIT or 3600) + 60)
+    return launch.claimed_at > timezone.now() - limit and _alive(launch.claimed_by)
+
+
+def _alive(holder: str) -> bool:
+    """Whether the holder's process still exists on this host."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True

@@ -1,0 +1,103 @@
+"""The reconciler: the launch record is the source of truth, and this makes the broker agree with it.
+
+Run every TASKS_API_RECONCILE_SECONDS by beat. Every accepted launch ends in a true final state:
+- a launch recorded but never published (the web process died before its publish) is published;
+- a run still waiting long after its publish (the broker lost the message: Redis without
+  persistence, a flushed queue) is published again; a retry whose message was lost, too;
+- a run shown STARTED whose claim no live process holds (its worker died, its host is gone) is
+  published again, or failed once TASKS_API_MAX_LOST_DELIVERIES deliveries were lost that way.
+Publishing twice is safe: a worker never runs a finished run, nor one another process runs.
+"""
+
+import json
+import logging
+from datetime import timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django_celery_results.models import TaskResult
+
+from tasks_api.models import TaskLaunch
+from tasks_api.selectors.runs import task_runs
+from tasks_api.selectors.stats import queue_lengths
+from tasks_api.services.claims import run_is_held
+from tasks_api.services.launches import TaskLaunchFailed, launches_publish
+
+logger = logging.getLogger(__name__)
+BATCH = 500  # runs handled per kind and pass; the next pass takes the rest
+
+
+def runs_reconcile() -> dict[str, int]:
+    """One pass; returns how many runs each step acted on."""
+    try:
+        return {
+            "published": _publish(_never_published(), mark_failures=True),
+            "republished": _publish(_lost_messages(), mark_failures=False),
+            "orphans": _recover_orphans(),
+        }
+    except TaskLaunchFailed as exc:  # the broker is down: nothing to do until it is back
+        logger.warning("Reconciler stopped: %s", exc)
+        return {}
+
+
+def _never_published() -> QuerySet[TaskLaunch]:
+    settled = timezone.now() - timedelta(seconds=60)  # the web process publishes right after commit
+    return TaskLaunch.objects.filter(enqueued__isnull=True, created_at__lt=settled, revoke_requested_at=None)
+
+
+def _lost_messages() -> QuerySet[TaskLaunch]:
+    """Waiting runs published long ago, and retries whose countdown long passed."""
+    now = timezone.now()
+    waited = timedelta(seconds=settings.TASKS_API_REPUBLISH_AFTER_SECONDS)
+    if not any(queue_lengths(current_app).values()):  # the queues are empty: nothing can be waiting
+        waited = timedelta(seconds=settings.TASKS_API_LOST_AFTER_SECONDS)
+    waiting = Q(status="PENDING", enqueued=True, published_at__lt=now - waited)
+    retrying = Q(status="RETRY", done_at__lt=now - timedelta(seconds=settings.TASKS_API_RETRY_STALE_SECONDS))
+    return task_runs().filter(waiting | retrying).filter(revoke_requested_at=None)
+
+
+def _publish(launches: QuerySet[TaskLaunch], *, mark_failures: bool) -> int:
+    found = list(launches.order_by("created_at")[:BATCH])
+    if found:
+        launches_publish(launches=found, mark_failures=mark_failures)
+        logger.info("Reconciler published %d run(s): %s", len(found), [launch.task_id for launch in found])
+    return len(found)
+
+
+def _recover_orphans() -> int:
+    """STARTED runs that no live process holds: published again, or failed after too many."""
+    quiet = timezone.now() - timedelta(seconds=settings.TASKS_API_ORPHAN_AFTER_SECONDS)
+    started = task_runs().filter(status="STARTED", claimed_at__lt=quiet).exclude(claimed_by="")
+    orphans = [run for run in started.order_by("claimed_at")[:BATCH] if not run_is_held(launch=run)]
+    for run in orphans:
+        _recover(run)
+    return len(orphans)
+
+
+def _recover(run: TaskLaunch) -> None:
+    lost = run.lost_deliveries + 1
+    # Only if the dead claim is still there: a new delivery may have claimed the run meanwhile.
+    if not TaskLaunch.objects.filter(pk=run.pk, claimed_by=run.claimed_by).update(
+        lost_deliveries=lost, claimed_by=""
+    ):
+        return
+    limit = settings.TASKS_API_MAX_LOST_DELIVERIES
+    if lost >= limit:
+        _store(run, "FAILURE", f"The worker running this task died {lost} times; it is not tried again")
+        return
+    _store(
+        run,
+        "RETRY",
+        f"The worker running this task died ({run.claimed_by}); delivered again ({lost} of {limit})",
+    )
+    launches_publish(launches=[run], mark_failures=False)
+
+
+def _store(run: TaskLaunch, status: str, message: str) -> None:
+    result = json.dumps({"exc_type": "WorkerLost", "exc_message": [message], "exc_module": "builtins"})
+    TaskResult.objects.filter(task_id=run.task_id, status="STARTED").update(
+        status=status, result=result, date_done=timezone.now()
+    )
+    logger.warning("Run %s: %s", run.task_id, message)

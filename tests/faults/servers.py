@@ -1,0 +1,246 @@
+"""Throwaway PostgreSQL and Redis servers for the fault tests: their own directory and port, real kills."""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Literal, Self
+
+import psycopg
+import redis
+from psycopg import sql
+
+from tests.processes import die_with_parent, free_port, wait_for
+
+DIR_PREFIX = "sii-faults-"
+StopMode = Literal["smart", "fast", "immediate"]
+
+
+def scratch_dir() -> Path:
+    """A new temporary directory named after this process, so a later run can tell it is stale."""
+    path = Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-"))
+    path.chmod(0o711)  # the postgres OS user must reach its cluster directory inside
+    return path
+
+
+def remove_stale_dirs() -> list[Path]:
+    """Remove the scratch directories of runs whose process is gone (SIGKILLed before cleanup).
+
+    Their servers died with them (parent-death signal); only the files were left behind.
+    """
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{DIR_PREFIX}*-*"):
+        pid = path.name.removeprefix(DIR_PREFIX).partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def pg_bindir() -> Path:
+    """Where initdb and postgres live (/usr/lib/postgresql/<version>/bin on Debian)."""
+    found = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True)
+    return Path(found.stdout.strip())
+
+
+class _Server:
+    """What both servers share: one process, its directory and log, stop-by-signal, clean-up."""
+
+    process: subprocess.Popen | None = None
+    log_path: Path
+    root: Path
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _signal_and_wait(self, sig: int, timeout: float) -> None:
+        if not self.running:
+            return
+        assert self.process is not None
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def _exited_early(self, name: str) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            raise AssertionError(f"{name} exited with {self.process.returncode}:\n{self.log_tail()}")
+
+    def close(self) -> None:
+        """Kill the server if it runs and remove its directory."""
+        self._signal_and_wait(signal.SIGKILL, timeout=10)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:  # a server that never answered must not outlive the failure
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ThrowawayPostgres(_Server):
+    """A PostgreSQL cluster of its own: initdb in `root`, trust auth, 127.0.0.1 on a free port.
+
+    initdb and postgres refuse to run as root (tests run as root in CI): then they run as the
+    `postgres` OS user, set by Popen itself so the parent-death signal survives (runuser or su
+    would change credentials after it is set, which clears it). Durability settings stay
+    PostgreSQL's defaults (fsync, synchronous_commit on), so commits, crashes and recovery behave
+    as in production.
+    """
+
+    STOP_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}
+
+    def __init__(self, root: Path, *, port: int | None = None) -> None:
+        self.root, self.data, self.log_path = root, root / "data", root / "postgres.log"
+        self.port = port or free_port()
+        self.bindir = pg_bindir()
+        as_root = os.geteuid() == 0
+        self._as_postgres: dict = (
+            {"user": "postgres", "group": "postgres", "extra_groups": []} if as_root else {}
+        )
+        root.mkdir(parents=True, exist_ok=True)
+        if as_root:
+            shutil.chown(root, "postgres", "postgres")
+        initdb = [
+            self.bindir / "initdb", "-D", self.data, "--auth=trust", "--username=postgres",
+            "--encoding=UTF8", "--locale=C",
+            "--no-sync",  # initdb's own fsyncs only matter if the machine crashes, not the server
+        ]  # fmt: skip
+        done = subprocess.run(initdb, capture_output=True, text=True, check=False, **self._as_postgres)
+        if done.returncode:
+            raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
+
+    def start(self, timeout: float = 30) -> None:
+        """Start the server (after a crash, recovery runs first) and wait until it accepts connections."""
+        command = [
+            self.bindir / "postgres", "-D", self.data, "-p", str(self.port),
+            "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.root}",
+            "-c", "shared_buffers=32MB", "-c", "max_connections=50",
+        ]  # fmt: skip
+        with self.log_path.open("a") as log:
+            # SIGQUIT is an immediate shutdown: the postmaster takes its backends down with it.
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent(signal.SIGQUIT), **self._as_postgres,
+            )  # fmt: skip
+        wait_for(self._accepts, timeout=timeout, interval=0.1, what=f"PostgreSQL on port {self.port}")
+
+    def _accepts(self) -> bool:
+        self._exited_early("PostgreSQL")
+        try:
+            with psycopg.connect(self.url("postgres"), connect_timeout=1):
+                return True
+        except psycopg.OperationalError:  # not listening yet, or "the database system is starting up"
+            return False
+
+    def stop(self, mode: StopMode = "fast", timeout: float = 30) -> None:
+        """smart waits for clients; fast disconnects them and checkpoints; immediate is a crash
+        (no checkpoint: the next start replays the WAL)."""
+        self._signal_and_wait(self.STOP_SIGNALS[mode], timeout)
+
+    def restart(self, mode: StopMode = "fast") -> None:
+        self.stop(mode)
+        self.start()
+
+    def url(self, dbname: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def execute(self, statement: sql.Composable | str, dbname: str = "postgres") -> None:
+        with psycopg.connect(self.url(dbname), autocommit=True, connect_timeout=5) as connection:
+            connection.execute(statement)  # type: ignore[arg-type]
+
+    def started_at(self):
+        """When the running server started (changes with every restart)."""
+        with psycopg.connect(self.url("postgres"), connect_timeout=5) as connection:
+            return connection.execute("SELECT pg_postmaster_start_time()").fetchone()[0]  # type: ignore[index]
+
+    def createdb(self, name: str, template: str | None = None) -> str:
+        """Create a database (a copy of `template` if given: no one may be connected to it); its URL."""
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            statement = sql.SQL("{} TEMPLATE {}").format(statement, sql.Identifier(template))
+        self.execute(statement)
+        return self.url(name)
+
+    def close(self) -> None:
+        # An immediate shutdown first, so no backend outlives the postmaster; then the files go.
+        self._signal_and_wait(signal.SIGQUIT, timeout=10)
+        super().close()
+
+
+class ThrowawayRedis(_Server):
+    """`redis-server` on 127.0.0.1, a free port and its own directory; kill() and start() again
+    keep both, so with `appendonly` (the default) what was fsynced is back after a restart."""
+
+    def __init__(
+        self, root: Path, *, appendonly: bool = True, appendfsync: str = "everysec", port: int | None = None
+    ) -> None:
+        self.root, self.log_path = root, root / "redis.log"
+        self.port = port or free_port()
+        self.appendonly, self.appendfsync = appendonly, appendfsync
+        root.mkdir(parents=True, exist_ok=True)
+
+    def start(self, timeout: float = 10) -> None:
+        command = [
+            "redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.root),
+            "--save", "",  # no RDB snapshots: persistence is the AOF's alone, or nothing
+            "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", self.appendfsync,
+        ]  # fmt: skip
+        with self.log_path.open("a") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent()
+            )
+        wait_for(self._answers, timeout=timeout, interval=0.05, what=f"Redis on port {self.port}")
+
+    def _answers(self) -> bool:
+        self._exited_early("Redis")
+        try:
+            with self.client() as client:
+                return bool(client.ping())
+        except redis.exceptions.RedisError:  # refused, or "LOADING" the AOF
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no final fsync; what the AOF has on disk is all that survives."""
+        self._signal_and_wait(signal.SIGKILL, timeout=10)
+
+    def stop(self) -> None:
+        """SIGTERM: Redis's clean shutdown (the AOF is flushed)."""
+        self._signal_and_wait(signal.SIGTERM, timeout=10)
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def client(self, db: int = 0) -> redis.Redis:
+        return redis.Redis(port=self.port, db=db, socket_timeout=2, socket_connect_timeout=2)
+
+    def aof_contains(self, data: bytes) -> bool:
+        """Whether `data` has reached the append-only files (Redis 7 keeps them in appendonlydir/)."""
+        return any(data in path.read_bytes() for path in self.root.glob("appendonlydir/*.aof"))

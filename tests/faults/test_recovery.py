@@ -1,0 +1,197 @@
+"""An operator's bad day: outages, dead workers, lost messages, killed and revoked fan-outs.
+
+Each scenario asserts that nothing accepted is lost, nothing runs twice (exact launch and row
+counts, one login per run) and every run ends in a true final state within a bound.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from django.conf import settings
+from django_celery_results.models import TaskResult
+
+from tasks_api.models import TaskLaunch
+from tests.faults.syncs import BHE, LOGIN, MONTHS, periods, sync_until_waiting_on_the_sii
+from tests.processes import ROOT, die_with_parent, wait_for
+
+pytestmark = pytest.mark.faults
+FAN_OUT = "sii.sync_documents_all_companies"
+
+
+def launch_of(system, task_id: str) -> TaskLaunch:
+    return TaskLaunch.objects.using(system.db).get(task_id=task_id)
+
+
+def error_of(stored: TaskResult) -> str:
+    return " ".join(json.loads(stored.result)["exc_message"])
+
+
+def test_a_sync_interrupted_by_a_postgresql_outage_starts_again_and_completes_once(system):
+    company = system.create_company()
+    system.start_worker(wait=False)
+    task_id = sync_until_waiting_on_the_sii(system, company, delay_ms=3_000)
+
+    system.postgres.stop(mode="fast")  # the SII answers while the database is away
+    time.sleep(6)
+    system.postgres.start()
+
+    stored = system.wait_status(task_id, timeout=120)
+    assert stored.status == "SUCCESS", stored.traceback
+    assert system.synced_keys(company) == system.expected_keys(company, periods())
+    assert TaskLaunch.objects.using(system.db).count() == 1
+
+
+def test_a_worker_killed_mid_sync_is_noticed_within_seconds_and_its_run_completes_once(system):
+    company = system.create_company()
+    system.start_reconciling_beat()
+    worker = system.start_worker(wait=False)
+    task_id = sync_until_waiting_on_the_sii(system, company, delay_ms=60_000)
+
+    worker.process.kill()  # the main process; its pool process dies with it
+    killed_at = time.monotonic()
+    system.start_worker(wait=False)  # another worker: it runs the reconciler, and then the run
+
+    noticed = system.wait_status(task_id, statuses=("RETRY", "SUCCESS"), timeout=60)
+    print(f"worker loss noticed after {time.monotonic() - killed_at:.1f} s")
+    assert noticed.status == "SUCCESS" or "The worker running this task died" in error_of(noticed)
+    stored = system.wait_status(task_id, timeout=90)
+    assert stored.status == "SUCCESS", stored.traceback
+    assert system.synced_keys(company) == system.expected_keys(company, periods())
+    assert (launch_of(system, task_id).lost_deliveries, TaskLaunch.objects.using(system.db).count()) == (1, 1)
+    assert system.simulator.requests_to(LOGIN) == 2  # the killed run and the one that completed
+
+
+def test_a_run_whose_worker_dies_every_time_fails_after_three_lost_deliveries(system):
+    company = system.create_company()
+    system.start_worker(wait=False)
+    task_id = sync_until_waiting_on_the_sii(system, company, delay_ms=60_000, times=None)
+
+    for delivery in range(1, 4):
+        wait_for(
+            lambda n=delivery: system.simulator.requests_to(BHE) == n, timeout=60, what=f"delivery {delivery}"
+        )
+        os.kill(system.task_pid(task_id), signal.SIGKILL)
+
+    stored = system.wait_status(task_id, timeout=60)
+    assert stored.status == "FAILURE"
+    assert "died 3 times" in error_of(stored)
+    launch = launch_of(system, task_id)
+    assert (launch.deliveries, launch.lost_deliveries) == (3, 3)
+    assert system.simulator.requests_to(LOGIN) == 3
+
+
+def children_of(system, parent: str):
+    return TaskLaunch.objects.using(system.db).filter(parent_id=parent)
+
+
+def test_a_fan_out_parent_killed_mid_dispatch_launches_every_child_exactly_once(system):
+    companies = system.create_companies_without_clave(600)
+    system.start_reconciling_beat()
+    worker = system.start_worker(SII_FANOUT_BATCH_SIZE="3")
+    parent = system.launch(FAN_OUT, **MONTHS)
+
+    wait_for(lambda: children_of(system, parent).exists(), timeout=30, interval=0.01, what="the dispatch")
+    worker.process.kill()
+    recorded_at_kill = children_of(system, parent).count()
+    system.start_worker(concurrency=2, SII_FANOUT_BATCH_SIZE="3")
+
+    assert system.wait_status(parent, timeout=90).status == "SUCCESS"
+    children = children_of(system, parent)
+    wait_for(
+        lambda: finished_ids(system).filter(task_id__in=children.values("task_id")).count() == 600,
+        timeout=180, interval=1, what="every child to finish",
+    )  # fmt: skip
+    assert 0 < recorded_at_kill < 600  # the kill landed mid-dispatch
+    assert sorted(str(subject) for subject in children.values_list("subject_id", flat=True)) == sorted(
+        companies
+    )
+    assert set(children.values_list("deliveries", flat=True)) == {1}  # each child ran once
+    assert json.loads(system.wait_status(parent).result)["dispatched"] == 600
+
+
+def test_a_fan_out_parent_revoked_mid_dispatch_publishes_no_child_after_the_revoke(system):
+    system.create_companies_without_clave(600)
+    system.start_worker(SII_FANOUT_BATCH_SIZE="3")
+    revoker = revoke_the_fan_out_once_it_dispatches(system)
+    parent = system.launch(FAN_OUT, **MONTHS)
+    assert revoker.wait(timeout=60) == 0, revoker.stderr.read()
+
+    assert system.wait_status(parent, timeout=60).status == "REVOKED"
+    children = children_of(system, parent)
+    revoked_at = launch_of(system, parent).revoke_requested_at
+    wait_for(
+        lambda: not children.filter(enqueued=True).exclude(task_id__in=finished_ids(system)).exists(),
+        timeout=60, interval=0.5, what="every published child to be delivered",
+    )  # fmt: skip
+    assert 0 < children.count() < 600  # the dispatch stopped between batches
+    # At most the batch in flight while the revoke commits goes out, and it is revoked too.
+    assert children.filter(published_at__gt=revoked_at).count() <= 3
+    statuses = set(
+        TaskResult.objects.using(system.db)
+        .filter(task_id__in=children.values("task_id"))
+        .values_list("status", flat=True)
+    )
+    assert statuses <= {"REVOKED"}  # none ran
+
+
+def finished_ids(system):
+    return (
+        TaskResult.objects.using(system.db)
+        .filter(status__in=("SUCCESS", "FAILURE", "REVOKED"))
+        .values("task_id")
+    )
+
+
+def revoke_the_fan_out_once_it_dispatches(system) -> subprocess.Popen:
+    """A process that revokes the fan-out the moment its first children are recorded (a shell
+    started beforehand: starting Django takes longer than a whole dispatch)."""
+    code = (
+        "import time\nfrom tasks_api.models import TaskLaunch\n"
+        "from tasks_api.services.revocations import task_revoke\n"
+        f"while not TaskLaunch.objects.filter(task_type={FAN_OUT!r}, children__isnull=False).exists():\n"
+        "    time.sleep(0.005)\n"
+        f"task_revoke(task_id=TaskLaunch.objects.get(task_type={FAN_OUT!r}).task_id)\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=system.env,
+        stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent(),
+    )  # fmt: skip
+
+
+def test_launches_the_broker_lost_are_published_again_and_each_runs_once(system):
+    first = system.create_company()
+    second = system.create_company(name="Otra SpA", rut="76.354.771-K")
+    task_ids = [system.launch("sii.sync_f29", company_id=str(company.pk)) for company in (first, second)]
+
+    system.redis.client().flushall()  # as Redis restarted without persistence would
+    system.start_reconciling_beat()
+    system.start_worker()
+
+    for task_id in task_ids:
+        stored = system.wait_status(task_id, timeout=90)
+        assert stored.status == "SUCCESS", stored.traceback
+    assert TaskLaunch.objects.using(system.db).count() == 2
+    assert system.simulator.requests_to(LOGIN) == 2
+
+
+def test_a_running_sync_survives_a_redis_restart_and_runs_once(system):
+    company = system.create_company()
+    system.start_worker(wait=False)
+    task_id = sync_until_waiting_on_the_sii(system, company, delay_ms=5_000)
+
+    system.redis.kill()
+    time.sleep(2)
+    system.redis.start()
+
+    stored = system.wait_status(task_id, timeout=90)
+    assert stored.status == "SUCCESS", stored.traceback
+    time.sleep(3)  # a redelivered copy of the message, if any, has had time to arrive
+    assert system.synced_keys(company) == system.expected_keys(company, periods())
+    assert system.simulator.requests_to(LOGIN) == 1
+    assert launch_of(system, task_id).deliveries == 1
+    assert settings.CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS is False

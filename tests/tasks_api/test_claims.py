@@ -1,0 +1,96 @@
+"""Claims: a run runs in one live process at a time, never after it finished, and gives up when
+its workers keep dying."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from tasks_api.models import TaskLaunch
+from tasks_api.services.claims import Claim, run_claim, run_is_held, run_release
+from tests.factories import TaskLaunchFactory
+from tests.runs import stored
+
+pytestmark = pytest.mark.django_db(transaction=True)  # other threads are other processes' connections
+
+
+def in_another_process(action):
+    """Run `action` on another database connection (a thread), as another worker would."""
+    outcome = []
+
+    def run() -> None:
+        try:
+            outcome.append(action())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return outcome[0]
+
+
+def claim(launch, max_lost=3) -> Claim:
+    return run_claim(task_id=launch.task_id, max_lost=max_lost)
+
+
+def test_a_run_claimed_by_a_live_process_is_not_claimed_by_another():
+    launch = TaskLaunchFactory()
+
+    assert claim(launch) is Claim.CLAIMED
+    assert in_another_process(lambda: claim(launch)) is Claim.RUNNING_ELSEWHERE
+    run_release(task_id=launch.task_id)
+
+    assert (
+        in_another_process(lambda: (claim(launch), run_release(task_id=launch.task_id))[0]) is Claim.CLAIMED
+    )
+    assert TaskLaunch.objects.get(pk=launch.pk).deliveries == 2
+
+
+def test_a_finished_run_is_never_claimed_again():
+    launch = TaskLaunchFactory()
+    stored(launch, "SUCCESS", {"success": True})
+
+    assert claim(launch) is Claim.FINISHED
+
+
+def test_a_claim_left_by_a_process_that_died_counts_as_a_lost_delivery():
+    launch = TaskLaunchFactory(claimed_by="gone-host:4242", claimed_at=timezone.now())
+
+    assert claim(launch) is Claim.CLAIMED
+
+    launch.refresh_from_db()
+    assert (launch.lost_deliveries, launch.deliveries, launch.claimed_by != "gone-host:4242") == (1, 1, True)
+    run_release(task_id=launch.task_id)
+
+
+def test_after_the_limit_of_lost_deliveries_the_run_gives_up():
+    launch = TaskLaunchFactory(claimed_by="gone-host:4242", claimed_at=timezone.now(), lost_deliveries=2)
+
+    assert claim(launch, max_lost=3) is Claim.EXHAUSTED
+
+    launch.refresh_from_db()
+    assert (launch.lost_deliveries, launch.claimed_by) == (3, "")
+    assert not run_is_held(launch=launch)
+
+
+def test_the_reconciler_sees_whether_a_live_process_holds_a_run():
+    launch = TaskLaunchFactory()
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        claim(launch)
+        holding.set()
+        done.wait(10)
+        run_release(task_id=launch.task_id)
+
+    thread = threading.Thread(target=lambda: (hold(), connection.close()))
+    thread.start()
+    holding.wait(10)
+    held_while_running = run_is_held(launch=TaskLaunch.objects.get(pk=launch.pk))
+    done.set()
+    thread.join()
+
+    assert held_while_running
+    assert not run_is_held(launch=TaskLaunch.objects.get(pk=launch.pk))

@@ -1,0 +1,77 @@
+"""Fan-out children: replayable after a killed parent, and stopped by the parent's revocation."""
+
+import uuid
+
+import pytest
+from django.conf import settings
+
+from tasks_api.models import TaskLaunch
+from tasks_api.selectors.status import task_status_get
+from tasks_api.services.fanout import child_task_id, task_launch_children
+from tasks_api.services.launches import TaskRevoked
+from tasks_api.services.revocations import task_revoke
+from tests.factories import TaskLaunchFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def f29_params(count: int) -> list[dict]:
+    return [{"company_id": str(uuid.uuid4()), "year": "2025"} for _ in range(count)]
+
+
+@pytest.fixture
+def parent():
+    return TaskLaunchFactory(task_type="sii.sync_f29_all_companies", params={"year": "2025"})
+
+
+def launch_children(parent, params, batch_size=10) -> int:
+    return task_launch_children(
+        parent_task_id=parent.task_id, task_type="sii.sync_f29", params_list=params, batch_size=batch_size
+    )
+
+
+def test_a_child_has_the_same_id_whenever_its_parent_records_it():
+    params = {"company_id": "123e4567-e89b-12d3-a456-426614174000", "year": "2025"}
+
+    first = child_task_id(parent_task_id="p-1", params=params)
+
+    assert first == child_task_id(parent_task_id="p-1", params=dict(reversed(params.items())))
+    assert first != child_task_id(parent_task_id="p-2", params=params)
+
+
+def test_a_redelivered_parent_publishes_only_the_children_still_unpublished(parent, quiet_broker):
+    params = f29_params(5)
+    launch_children(parent, params[:2])  # the first delivery published two children, then died
+    unpublished = child_task_id(parent_task_id=parent.task_id, params=params[2])
+    TaskLaunchFactory(task_id=unpublished, parent=parent, params=params[2], enqueued=None)  # recorded only
+
+    published = launch_children(parent, params, batch_size=2)
+
+    queued = quiet_broker(settings.SII_QUEUE)
+    assert published == 5
+    assert sorted(queued) == sorted(
+        TaskLaunch.objects.filter(parent=parent).values_list("task_id", flat=True)
+    )
+    assert len(queued) == len(set(queued)) == 5
+    assert set(TaskLaunch.objects.filter(parent=parent).values_list("enqueued", flat=True)) == {True}
+
+
+def test_children_of_a_parent_revoked_mid_dispatch_are_born_revoked_and_never_published(parent, quiet_broker):
+    params = f29_params(4)
+
+    class RevokedAfterTheFirstBatch(list):
+        def __getitem__(self, index):
+            if isinstance(index, slice) and index.start:
+                task_revoke(task_id=parent.task_id)
+            return super().__getitem__(index)
+
+    with pytest.raises(TaskRevoked):
+        launch_children(parent, RevokedAfterTheFirstBatch(params), batch_size=2)
+
+    children = TaskLaunch.objects.filter(parent=parent)
+    assert set(quiet_broker(settings.SII_QUEUE)) == set(
+        children.filter(enqueued=True).values_list("pk", flat=True)
+    )
+    assert children.count() == 4
+    assert children.filter(enqueued=True).count() == 2
+    assert {task_status_get(task_id=child.task_id)["status"] for child in children} == {"REVOKED"}

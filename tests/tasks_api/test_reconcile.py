@@ -1,0 +1,121 @@
+"""The reconciler: every accepted launch ends in a true final state, whatever the broker lost."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from django_celery_results.models import TaskResult
+
+from tasks_api.models import TaskLaunch
+from tasks_api.selectors.status import task_status_get
+from tasks_api.services.claims import run_claim, run_release
+from tasks_api.services.reconcile import runs_reconcile
+from tests.factories import TaskLaunchFactory
+from tests.runs import stored
+
+pytestmark = pytest.mark.django_db(transaction=True)
+QUEUE = settings.SII_QUEUE
+
+
+def minutes_ago(minutes: int):
+    return timezone.now() - timedelta(minutes=minutes)
+
+
+def test_a_launch_recorded_but_never_published_is_published(quiet_broker):
+    launch = TaskLaunchFactory(enqueued=None)
+    TaskLaunch.objects.filter(pk=launch.pk).update(created_at=minutes_ago(2))
+
+    assert runs_reconcile()["published"] == 1
+
+    assert quiet_broker(QUEUE) == [launch.task_id]
+    assert TaskLaunch.objects.get(pk=launch.pk).enqueued is True
+
+
+def test_a_launch_just_recorded_is_left_to_the_process_publishing_it(quiet_broker):
+    TaskLaunchFactory(enqueued=None)
+
+    assert runs_reconcile()["published"] == 0
+    assert quiet_broker(QUEUE) == []
+
+
+def test_a_waiting_run_whose_message_the_broker_lost_is_published_again(quiet_broker):
+    launch = TaskLaunchFactory(enqueued=True, published_at=minutes_ago(2))
+
+    assert runs_reconcile()["republished"] == 1
+
+    assert quiet_broker(QUEUE) == [launch.task_id]
+    assert task_status_get(task_id=launch.task_id)["status"] == "PENDING"
+
+
+def test_a_waiting_run_is_not_published_again_while_the_queues_hold_messages(quiet_broker):
+    TaskLaunchFactory(enqueued=None)  # another launch, published now: the queue is not empty
+    queued = TaskLaunchFactory(enqueued=None)
+    TaskLaunch.objects.filter(pk=queued.pk).update(created_at=minutes_ago(2))
+    runs_reconcile()
+    waiting = TaskLaunchFactory(enqueued=True, published_at=minutes_ago(2))
+
+    assert runs_reconcile()["republished"] == 0
+    assert waiting.task_id not in quiet_broker(QUEUE)
+
+
+def test_a_revoked_or_finished_run_is_never_published_again(quiet_broker):
+    TaskLaunchFactory(enqueued=True, published_at=minutes_ago(60), revoke_requested_at=timezone.now())
+    stored(TaskLaunchFactory(enqueued=True, published_at=minutes_ago(60)), "SUCCESS", {"success": True})
+
+    assert runs_reconcile() == {"published": 0, "republished": 0, "orphans": 0}
+
+
+def test_a_started_run_whose_worker_died_is_delivered_again_and_says_so(quiet_broker):
+    launch = TaskLaunchFactory(
+        claimed_by="gone-host:4242", claimed_at=minutes_ago(2), published_at=minutes_ago(3)
+    )
+    stored(launch, "STARTED", {"pid": 4242})
+
+    assert runs_reconcile()["orphans"] == 1
+
+    status = task_status_get(task_id=launch.task_id)
+    assert status["status"] == "RETRY"
+    assert "died (gone-host:4242); delivered again (1 of 3)" in status["meta"]["last_error"]
+    assert quiet_broker(QUEUE) == [launch.task_id]
+    assert TaskLaunch.objects.get(pk=launch.pk).lost_deliveries == 1
+
+
+def test_a_run_lost_to_dying_workers_too_often_fails_with_a_message_that_says_so(quiet_broker):
+    launch = TaskLaunchFactory(claimed_by="gone-host:4242", claimed_at=minutes_ago(2), lost_deliveries=2)
+    stored(launch, "STARTED", {"pid": 4242})
+
+    runs_reconcile()
+
+    status = task_status_get(task_id=launch.task_id)
+    assert (status["status"], status["error"]) == (
+        "FAILURE",
+        "The worker running this task died 3 times; it is not tried again",
+    )
+    assert quiet_broker(QUEUE) == []
+
+
+def test_a_started_run_a_live_process_holds_is_left_alone(quiet_broker):
+    launch = TaskLaunchFactory()
+    stored(launch, "STARTED", {"pid": 1})
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        run_claim(task_id=launch.task_id, max_lost=3)
+        TaskLaunch.objects.filter(pk=launch.pk).update(claimed_at=minutes_ago(2))
+        holding.set()
+        done.wait(10)
+        run_release(task_id=launch.task_id)
+        connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    holding.wait(10)
+    try:
+        assert runs_reconcile()["orphans"] == 0
+    finally:
+        done.set()
+        thread.join()
+    assert TaskResult.objects.get(task_id=launch.task_id).status == "STARTED"
