@@ -51,7 +51,7 @@ def _lost_messages() -> QuerySet[TaskLaunch]:
     """Waiting runs published long ago, and retries whose countdown long passed."""
     now = timezone.now()
     waited = timedelta(seconds=settings.TASKS_API_REPUBLISH_AFTER_SECONDS)
-    if not any(queue_lengths(current_app).values()):  # the queues are empty: nothing can be waiting
+    if all(length == 0 for length in queue_lengths(current_app).values()):  # nothing can be waiting
         waited = timedelta(seconds=settings.TASKS_API_LOST_AFTER_SECONDS)
     waiting = Q(status="PENDING", enqueued=True, published_at__lt=now - waited)
     retrying = Q(status="RETRY", done_at__lt=now - timedelta(seconds=settings.TASKS_API_RETRY_STALE_SECONDS))
