@@ -21,6 +21,10 @@ class SiiConnectionError(SiiTransientError):
     """The connection failed or was reset (also what an IP block looks like)."""
 
 
+class SiiIncompleteMonth(SiiTransientError):
+    """The BHE report gave fewer boletas than it declares: the month is not stored as complete."""
+
+
 class SiiSessionExpired(SiiTransientError):
     """The SII asked for a login again even after one fresh login."""
 

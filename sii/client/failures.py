@@ -114,15 +114,24 @@ def check_namespace(body: JsonObject, namespace: str, what: str) -> None:
         raise SiiRejected(f"{what}: the answer is for namespace {echoed!r}, not {namespace!r}.")
 
 
-def rcv_rows(body: JsonObject, what: str, *, empty_codes: tuple[int, ...]) -> list[JsonObject]:
-    """respEstado: 0 ok; empty_codes mean 'no data'; 99 'El token no es valido' means re-login."""
+# respEstado.codRespuesta on getResumen and getDetalle*: 3 "sin movimientos" (data: null) and 99
+# (e.g. "Periodo consultado no valido") are an empty answer; 98 "requiere redireccion" means the
+# session no longer serves this app (log in again once).
+RCV_EMPTY_CODES = (3, 99)
+RCV_RELOGIN_CODES = (98,)
+
+
+def rcv_rows(body: JsonObject, what: str) -> list[JsonObject]:
+    """The rows of an RCV answer; `what` names the call and the period in every error."""
+    if "respEstado" not in body and body.get("errorMsg"):
+        raise SiiRejected(f"{what}: {body['errorMsg']}")  # e.g. {"errorMsg": "Acceso no autorizado!"}
     estado = body.get("respEstado") or {}
     code, message = _int_or_none(estado.get("codRespuesta")), estado.get("msgeRespuesta")
     if code == 0:
         return _row_list(body.get("data", body.get("datos")), what)
-    if code == 99 and TOKEN_INVALID_TEXT in normalized(str(message)):
+    if code in RCV_RELOGIN_CODES or (code == 99 and TOKEN_INVALID_TEXT in normalized(str(message))):
         raise SessionLost
-    if code in empty_codes:
+    if code in RCV_EMPTY_CODES:
         return []
     detail = message or estado.get("codError") or "no message"
     raise SiiRejected(f"{what}: codRespuesta {estado.get('codRespuesta')}: {detail}")
@@ -173,7 +182,8 @@ def _text_of(page: str) -> str:
 
 @contextmanager
 def unexpected_rows(what: str) -> Iterator[None]:
-    """Rows that break the documented shape (a bad date, a missing key) are a permanent failure."""
+    """Rows that break the documented shape (a bad date, a missing key) are a permanent failure:
+    the whole period fails, naming the row and the field, never storing the rest as complete."""
     try:
         yield
     except (KeyError, TypeError, ValueError) as exc:

@@ -13,7 +13,7 @@ import httpx
 from httpx import BaseTransport
 
 from sii.client import bodies, failures
-from sii.client.errors import SiiBadCredentials, SiiError, SiiSessionExpired
+from sii.client.errors import SiiBadCredentials, SiiError, SiiIncompleteMonth, SiiSessionExpired
 from sii.client.parsers import (
     BheReport,
     document_row,
@@ -137,8 +137,8 @@ class SiiClient:
         def body() -> JsonObject:
             return bodies.rcv_resumen(self._token or "", self.rut, period, operacion, estado)
 
-        rows, envelope = self._session_call("getResumen", period, lambda: self._post_rcv(body(), empty=3))
-        with failures.unexpected_rows("getResumen"):
+        rows, envelope = self._session_call("getResumen", period, lambda: self._post_rcv(body(), period))
+        with failures.unexpected_rows(f"getResumen {period}"):
             cabecera = envelope.get("dataCabecera") or {}
             modified_at = parse_datetime(cabecera.get("dcvFecModificacion"))
             return RcvResumen(rows=[summary_row(row) for row in rows], modified_at=modified_at)
@@ -153,18 +153,21 @@ class SiiClient:
         def body() -> JsonObject:
             return bodies.rcv_detalle(self._token or "", self.rut, period, operacion, tipo_doc, estado)
 
-        rows, _ = self._session_call(method, period, lambda: self._post_rcv(body(), empty=99))
-        with failures.unexpected_rows(method):
-            return [document_row(row, estado if operacion == "COMPRA" else None) for row in rows]
+        rows, _ = self._session_call(method, period, lambda: self._post_rcv(body(), period))
+        # The SII may leave detTipoDoc and dcvEstadoContab null: they are the request's.
+        request_estado = estado if operacion == "COMPRA" else None
+        with failures.unexpected_rows(f"{method} {period} tipo {tipo_doc}"):
+            return [document_row(row, tipo_doc=tipo_doc, estado=request_estado) for row in rows]
 
-    def _post_rcv(self, body: JsonObject, *, empty: int) -> tuple[list[JsonObject], JsonObject]:
-        """One RCV call, checked down to respEstado (inside the re-login scope: 99 may mean 'log in')."""
+    def _post_rcv(self, body: JsonObject, period: str) -> tuple[list[JsonObject], JsonObject]:
+        """One RCV call, checked down to respEstado (inside the re-login scope: 98 and 99 may
+        mean 'log in again')."""
         namespace = body["metaData"]["namespace"]
         method = namespace.rsplit("/", 1)[-1]
         url, referer = self._urls["rcv"] + _RCV_PATH + method, self._urls["rcv"] + "/consdcvinternetui/"
-        envelope = self._post_json(method, body["data"]["ptributario"], body, url, referer=referer)
+        envelope = self._post_json(method, period, body, url, referer=referer)
         failures.check_namespace(envelope, namespace, method)
-        return failures.rcv_rows(envelope, method, empty_codes=(empty,)), envelope
+        return failures.rcv_rows(envelope, f"{method} {period}"), envelope
 
     # -- F29 -----------------------------------------------------------------------------------
 
@@ -206,8 +209,12 @@ class SiiClient:
             added = fresh.keys() - rows.keys()
             rows.update(fresh)
             if not added or len(rows) >= report.total:
-                break
-        with failures.unexpected_rows("bhe"):
+                break  # complete, or a page that repeats rows already seen (the CGI may repeat page 1)
+        if len(rows) < report.total:
+            raise SiiIncompleteMonth(
+                f"bhe {period}: the SII listed {len(rows)} of the {report.total} boletas it declares"
+            )
+        with failures.unexpected_rows(f"bhe {period}"):
             return [fee_receipt_row(row) for row in rows.values()]
 
     def _bhe_page(self, period: str, page: int) -> BheReport:

@@ -1,14 +1,17 @@
 """Pure parsing of SII answers: dates, the BHE report's JS maps, and rows into sii.client.types."""
 
+import html as html_entities
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import SupportsInt
+from typing import Any, SupportsInt, TypeVar
 from zoneinfo import ZoneInfo
 
 from sii.client.types import F29Row, FeeReceiptRow, JsonObject, RcvDocumentRow, RcvSummaryRow
 
 SII_TZ = ZoneInfo("America/Santiago")  # cl_sii's SII_OFFICIAL_TZ
+T = TypeVar("T")
 # Types the RCV holds only as monthly totals: they have no detail rows.
 SUMMARY_TYPES = frozenset({35, 38, 39, 41, 47, 48, 105, 919, 924})
 
@@ -51,7 +54,8 @@ class BheReport:
 
     @property
     def total(self) -> int:
-        return to_int(self.meta.get("total_boletas"))
+        """The boletas the month holds, as the page declares them."""
+        return to_int(self.meta.get("total_boletas") or self.meta.get("cant_boletas"))
 
 
 def parse_bhe_report(html: str) -> BheReport:
@@ -66,7 +70,8 @@ def parse_bhe_report(html: str) -> BheReport:
 def _js_string(match: re.Match[str], offset: int = 0) -> str:
     double, single = match.group(2 + offset), match.group(3 + offset)
     value = double if double is not None else single
-    return re.sub(r"\\(.)", r"\1", value)
+    # Names come with HTML entities: 'GARC&Iacute;A &amp; CIA' is 'GARCÍA & CIA'.
+    return html_entities.unescape(re.sub(r"\\(.)", r"\1", value))
 
 
 def summary_row(raw: JsonObject) -> RcvSummaryRow:
@@ -84,26 +89,49 @@ def summary_row(raw: JsonObject) -> RcvSummaryRow:
     )
 
 
-def document_row(raw: JsonObject, estado: str | None) -> RcvDocumentRow:
-    """estado fills in dcvEstadoContab, which is null on very recent purchases."""
+def document_row(raw: JsonObject, *, tipo_doc: int, estado: str | None) -> RcvDocumentRow:
+    """A getDetalle* row. The SII may send detTipoDoc and dcvEstadoContab as null (every row of a
+    tipo 61 answer, very recent purchases): they are the request's `tipo_doc` and `estado`. A field
+    that cannot be read raises ValueError naming the field and the folio."""
+    field = _RowField(raw)
     return RcvDocumentRow(
-        tipo_doc=int(raw["detTipoDoc"]),
-        folio=int(raw["detNroDoc"]),
-        counterparty_rut=int(raw["detRutDoc"]),
-        counterparty_dv=str(raw["detDvDoc"]).strip().upper(),
+        tipo_doc=tipo_doc if raw.get("detTipoDoc") is None else field("detTipoDoc", to_int),
+        folio=field("detNroDoc", _required_int),
+        counterparty_rut=field("detRutDoc", _required_int),
+        counterparty_dv=str(raw.get("detDvDoc") or "").strip().upper(),
         counterparty_name=str(raw.get("detRznSoc") or "").strip(),
-        issued_on=parse_date(raw.get("detFchDoc")),
-        received_at=parse_datetime(raw.get("detFecRecepcion")),
-        acknowledged_at=parse_datetime(raw.get("detFecAcuse")),
-        claimed_at=parse_datetime(raw.get("detFecReclamado")),
-        monto_exento=to_int(raw.get("detMntExe")),
-        monto_neto=to_int(raw.get("detMntNeto")),
-        monto_iva=to_int(raw.get("detMntIVA")),
-        monto_total=to_int(raw.get("detMntTotal")),
-        monto_iva_no_recuperable=to_int(raw.get("detMntIVANoRec")),
+        issued_on=field("detFchDoc", parse_date),
+        received_at=field("detFecRecepcion", parse_datetime),
+        acknowledged_at=field("detFecAcuse", parse_datetime),
+        claimed_at=field("detFecReclamado", parse_datetime),
+        monto_exento=field("detMntExe", to_int),
+        monto_neto=field("detMntNeto", to_int),
+        monto_iva=field("detMntIVA", to_int),
+        monto_total=field("detMntTotal", to_int),
+        monto_iva_no_recuperable=field("detMntIVANoRec", to_int),
         estado_contable=raw.get("dcvEstadoContab") or estado,
         raw=raw,
     )
+
+
+class _RowField:
+    """Reads one field of a row, turning a failure into one that names the field and the folio."""
+
+    def __init__(self, raw: JsonObject) -> None:
+        self.raw = raw
+
+    def __call__(self, name: str, parse: Callable[[Any], T]) -> T:
+        try:
+            return parse(self.raw.get(name))
+        except (TypeError, ValueError) as exc:
+            folio = self.raw.get("detNroDoc")
+            raise ValueError(f"field {name} = {self.raw.get(name)!r} of folio {folio!r}: {exc}") from exc
+
+
+def _required_int(value: object) -> int:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("missing")
+    return to_int(value)
 
 
 def fee_receipt_row(raw: dict[str, str]) -> FeeReceiptRow:

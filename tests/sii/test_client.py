@@ -132,7 +132,6 @@ def test_resp_estado_99_without_token_message_on_detail_is_no_rows(
     [
         ("resp_estado:2:Parametros invalidos", "codRespuesta 2: Parametros invalidos"),
         ("resp_estado:7:Servicio suspendido", "codRespuesta 7: Servicio suspendido"),
-        ("resp_estado:3", "codRespuesta 3"),  # 3 only means 'no movement' on getResumen
     ],
 )
 def test_other_resp_estado_codes_raise_rejected_with_the_sii_message(

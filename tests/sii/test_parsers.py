@@ -145,20 +145,38 @@ def envelope(code: object, message: str | None = None, data: object = None) -> d
 
 
 def test_resp_estado_zero_returns_the_rows_and_accepts_datos() -> None:
-    assert failures.rcv_rows(envelope(0, data=[{"a": 1}]), "m", empty_codes=(3,)) == [{"a": 1}]
-    assert failures.rcv_rows(
-        {"datos": [{"a": 1}], "respEstado": {"codRespuesta": "0"}}, "m", empty_codes=()
-    ) == [{"a": 1}]
+    assert failures.rcv_rows(envelope(0, data=[{"a": 1}]), "m") == [{"a": 1}]
+    assert failures.rcv_rows({"datos": [{"a": 1}], "respEstado": {"codRespuesta": "0"}}, "m") == [{"a": 1}]
 
 
-def test_resp_estado_empty_codes_token_and_rejections() -> None:
-    assert failures.rcv_rows(envelope(3), "getResumen", empty_codes=(3,)) == []
+@pytest.mark.parametrize(
+    "answer",
+    [
+        envelope(3, "Sin movimientos"),
+        envelope(99, "Periodo consultado no válido, debe ser mayor igual a 201705"),
+    ],
+)
+def test_codes_3_and_99_are_an_empty_answer_on_resumen_and_detail(answer) -> None:
+    assert failures.rcv_rows(answer, "getResumen 202501") == []
+    assert failures.rcv_rows(answer, "getDetalleCompra 202501") == []
+
+
+@pytest.mark.parametrize(
+    "answer", [envelope(98, "requiere redirección"), envelope(99, "El token no es válido")]
+)
+def test_codes_that_mean_the_session_is_gone_ask_for_a_login(answer) -> None:
     with pytest.raises(failures.SessionLost):
-        failures.rcv_rows(envelope(99, "El token no es válido"), "m", empty_codes=(99,))
-    with pytest.raises(SiiRejected, match="codRespuesta 2: Faltan parametros"):
-        failures.rcv_rows(envelope(2, "Faltan parametros"), "m", empty_codes=(99,))
-    with pytest.raises(SiiRejected, match="codRespuesta 99"):
-        failures.rcv_rows(envelope(99, "Sin datos"), "getResumen", empty_codes=(3,))
+        failures.rcv_rows(answer, "getDetalleCompra 202501")
+
+
+def test_a_rejection_names_the_call_the_period_and_the_code() -> None:
+    with pytest.raises(SiiRejected, match=r"^getResumen 202501: codRespuesta 2: Faltan parametros$"):
+        failures.rcv_rows(envelope(2, "Faltan parametros"), "getResumen 202501")
+
+
+def test_an_error_message_without_resp_estado_is_a_rejection_that_carries_its_text() -> None:
+    with pytest.raises(SiiRejected, match=r"^getDetalleVenta 202501: Acceso no autorizado!$"):
+        failures.rcv_rows({"errorMsg": "Acceso no autorizado!"}, "getDetalleVenta 202501")
 
 
 def test_an_echoed_namespace_that_differs_is_rejected() -> None:
