@@ -38,6 +38,8 @@ from tasks_api.throttles import LaunchRateThrottle
 
 TAG = "Celery Tasks"
 ERRORS = {401: ErrorDetailSerializer, 403: ErrorDetailSerializer}
+# "launch" is the launch route's, never a task's id: other methods on it answer 405.
+LAUNCH_ROUTE = {405: ErrorDetailSerializer}
 LAUNCH_BODY = PolymorphicProxySerializer(
     component_name="TaskLaunchRequest",
     serializers=launch_envelopes(),
@@ -124,7 +126,7 @@ class CeleryTaskViewSet(viewsets.ViewSet):
         tags=[TAG],
         summary="Get a task's status",
         parameters=[TASK_ID],
-        responses={200: TaskStatusSerializer, **ERRORS},
+        responses={200: TaskStatusSerializer, **ERRORS, **LAUNCH_ROUTE},
         examples=examples.status_examples(),
     )
     def retrieve(self, request, task_id: str):
@@ -144,6 +146,7 @@ class CeleryTaskViewSet(viewsets.ViewSet):
             409: ErrorDetailSerializer,
             422: ErrorDetailSerializer,
             **ERRORS,
+            **LAUNCH_ROUTE,
         },
         examples=examples.REVOKE,
     )
