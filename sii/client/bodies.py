@@ -59,6 +59,7 @@ def f29_estados(token: str, rut: Rut, period: str) -> JsonObject:
 
 
 def bhe_params(rut: Rut, period: str, page: int) -> dict[str, str]:
+    """`page` counts from 1, as the CGI's first page echoes pagina_solicitada "1"."""
     # The month must be two digits: with one digit the SII answers an empty report, not an error.
     return {
         "rut_arrastre": str(rut.body),

@@ -43,7 +43,7 @@ _RCV_PATH = "/consdcvinternetui/services/data/facadeService/"
 _F29_PATH = "/propuestaf29ui/services/data/facadeAdapterService/"
 _BHE_PATH = "/cgi_IMT/TMBCOC_InformeMensualBheRec.cgi"
 _REFERENCIA = "https://misiir.sii.cl/cgi_misii/siihome.cgi"
-_BHE_MAX_PAGES = 500  # a runaway guard: 5,000 boletas a month
+_BHE_MAX_PAGES = 500  # a runaway guard: 50,000 boletas a month at MAXFILAS=100
 
 
 @dataclass(frozen=True)
@@ -200,10 +200,11 @@ class SiiClient:
     # -- BHE -----------------------------------------------------------------------------------
 
     def bhe_recibidas(self, *, period: str) -> list[FeeReceiptRow]:
-        """Walk pagina_solicitada from 0 until total_boletas is reached or a page adds nothing new."""
+        """Walk pagina_solicitada from 1 (the first page, §9) until the declared count is reached or a
+        page adds nothing new; fewer rows than declared is SiiIncompleteMonth."""
         _check_period(period)
         rows: dict[tuple[str, str], dict[str, str]] = {}
-        for page in range(_BHE_MAX_PAGES):
+        for page in range(1, _BHE_MAX_PAGES + 1):
             report = self._session_call("bhe", period, partial(self._bhe_page, period, page))
             fresh = {(r.get("rutemisor", ""), r.get("nroboleta", "")): r for r in report.rows}
             added = fresh.keys() - rows.keys()

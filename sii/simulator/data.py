@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 from sii.simulator.documents import (
     CREDIT_NOTE_TYPES,
-    cabecera,
     purchases,
     resumen,
     sales,
@@ -20,7 +19,6 @@ from sii.simulator.fees import fee_receipts, retention, retention_rate_bp
 from sii.simulator.names import rng_for
 
 __all__ = [
-    "cabecera",
     "f29_codes",
     "f29_declarations",
     "fee_receipts",

@@ -212,18 +212,3 @@ def _type_totals(tipo: int, docs: list[dict], ingreso: str | None) -> dict:
     for ours, theirs in (("Exe", "Exe"), ("Neto", "Neto"), ("IVA", "IVA"), ("Total", "Total")):
         row[f"rsmnMnt{ours}"] = sum(doc[f"detMnt{theirs}"] for doc in docs)
     return row
-
-
-def cabecera(rut_body: int, dv: str, period: str) -> dict:
-    """dataCabecera: created on the 1st of the period, last modified in the following days."""
-    year, month = split_period(period)
-    created = datetime(year, month, 1, 0, 15, 3)
-    modified = created + timedelta(days=rng_for("cabecera", rut_body, period).randint(20, 40), hours=9)
-    return {
-        "dcvRutEmisor": str(rut_body),
-        "dcvDvEmisor": dv,
-        "dcvPtributario": period,
-        "dcvFctProp": "0.0",
-        "dcvFecCreacion": _stamp(created),
-        "dcvFecModificacion": _stamp(modified),
-    }

@@ -3,7 +3,7 @@
 import re
 
 from sii.rut import check_digit
-from sii.simulator import data, pages
+from sii.simulator import data, pages, wire
 from sii.simulator.envelopes import f29_envelope, rcv_envelope
 from sii.simulator.state import SimulatorState
 from sii.simulator.wsgi import Request, Response, html, json_response
@@ -13,7 +13,6 @@ F29_NAMESPACE = "cl.sii.sdi.lob.iva.propuestaf29.data.api.interfaces.FacadeAdapt
 ESTADOS = ("REGISTRO", "PENDIENTE", "NO_INCLUIR", "RECLAMADO")
 SUMMARY_TYPES = frozenset({35, 38, 39, 41, 47, 48, 105, 919, 924})
 _PERIOD = re.compile(r"^\d{6}$")
-NO_DETAIL = "No existen documentos para los parametros ingresados"
 
 
 def _json_call(state: SimulatorState, request: Request) -> tuple[int, dict, dict] | Response:
@@ -37,7 +36,7 @@ def rcv(state: SimulatorState, request: Request) -> Response:
     method = request.method_name
     problem = _rcv_problem(method, meta, params, request.cookies.get("TOKEN", ""))
     if problem:
-        return json_response(rcv_envelope(meta, None, *problem))
+        return json_response(rcv_envelope(meta, None, *problem, detail=method != "getResumen"))
     rut, period = int(params["rutEmisor"]), params["ptributario"]
     if (int(period[:4]), int(period[4:])) > (state.today.year, state.today.month):
         return json_response(_no_data(method, meta))
@@ -78,18 +77,19 @@ def _operacion(method: str, params: dict) -> str:
 
 
 def _no_data(method: str, meta: dict) -> dict:
-    if method == "getResumen":
-        return rcv_envelope(meta, [], 3)
-    return rcv_envelope(meta, None, 99, NO_DETAIL)
+    """§9: "sin movimientos" is code 3 with data null, on resumen and detail alike."""
+    return rcv_envelope(meta, None, 3, detail=method != "getResumen")
 
 
 def _resumen(method: str, meta: dict, params: dict, rut: int, period: str) -> dict:
-    rows = data.resumen(rut, period, params["operacion"], params.get("estadoContab") or "REGISTRO")
+    operacion, estado = params["operacion"], params.get("estadoContab") or "REGISTRO"
+    rows = data.resumen(rut, period, operacion, estado)
     if not rows:
-        return rcv_envelope(meta, [], 3)
-    cabecera = data.cabecera(rut, params["dvEmisor"].upper(), period)
+        return _no_data(method, meta)
+    cabecera = wire.cabecera(rut, params["dvEmisor"].upper(), period, operacion)
+    shaped = wire.resumen_rows(rows, operacion, estado, period)
     return rcv_envelope(
-        meta, rows, 0, None, dataCabecera=cabecera, totDocRes=sum(r["rsmnTotDoc"] for r in rows)
+        meta, shaped, 0, None, dataCabecera=cabecera, totDocRes=sum(r["rsmnTotDoc"] for r in rows)
     )
 
 
@@ -103,9 +103,9 @@ def _detail(method: str, meta: dict, params: dict, rut: int, period: str) -> dic
             [] if tipo in SUMMARY_TYPES else [r for r in data.sales(rut, period) if r["detTipoDoc"] == tipo]
         )
     if not rows:
-        return rcv_envelope(meta, None, 99, NO_DETAIL)
-    cabecera = data.cabecera(rut, params["dvEmisor"].upper(), period)
-    return rcv_envelope(meta, rows, 0, None, dataCabecera=cabecera)
+        return _no_data(method, meta)
+    # §9: getDetalle* answers carry dataCabecera null.
+    return rcv_envelope(meta, wire.detail_rows(rows, _operacion(method, params)), 0, None, detail=True)
 
 
 def _purchases_of(rut: int, period: str, tipo: int, estado: str) -> list[dict]:
@@ -123,7 +123,8 @@ def f29(state: SimulatorState, request: Request) -> Response:
     if error:
         return json_response(f29_envelope(meta, None, error))
     period = params["anno"] + params["mes"]
-    return json_response(f29_envelope(meta, data.f29_declarations(session_rut, period, state.today)))
+    rows = data.f29_declarations(session_rut, period, state.today)
+    return json_response(f29_envelope(meta, wire.f29_rows(rows)))
 
 
 def _f29_problem(method: str, meta: dict, params: dict, session_rut: int) -> str | None:

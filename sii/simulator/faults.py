@@ -40,10 +40,25 @@ def _session_expired(request: Request, arg: str, sessions: Sessions) -> Response
     return html(pages.login_wall())
 
 
+# The messages §9 saw with these codes, used when the spec names none.
+_RESP_MESSAGES = {
+    98: "requiere redirección",
+    99: "Periodo consultado no válido, debe ser mayor igual a 201705",
+}
+
+
 def _resp_estado(request: Request, arg: str, sessions: Sessions) -> Response:
-    """resp_estado:<code>[:<message>]: an RCV envelope with that respEstado and no data."""
+    """resp_estado:<code>[:<message>]: an RCV envelope with that respEstado and data null
+    (98: the session no longer serves this app; 99: an empty or rejected answer; 3: no movement)."""
     code, _, message = arg.partition(":")
-    return json_response(rcv_envelope(_meta(request), None, int(code), message or None))
+    text = message or _RESP_MESSAGES.get(int(code))
+    detail = request.method_name != "getResumen"
+    return json_response(rcv_envelope(_meta(request), None, int(code), text, detail=detail))
+
+
+def _error_msg(request: Request, arg: str, sessions: Sessions) -> Response:
+    """error_msg[:<text>]: a rejection with no respEstado at all, as §9 saw it."""
+    return json_response({"errorMsg": arg or "Acceso no autorizado!"})
 
 
 def _f29_error(request: Request, arg: str, sessions: Sessions) -> Response:
@@ -71,6 +86,21 @@ def _bhe_non_report(request: Request, arg: str, sessions: Sessions) -> Response:
     return html(pages.bhe_not_authorized(request.query.get("rut_arrastre", "")))
 
 
+def _bhe_repeat_first_page(request: Request, arg: str, sessions: Sessions) -> None:
+    """bhe_repeat_first_page[:<n>]: whatever page is asked, loa serves page 1 again (reported by
+    another client, §9); with n the month holds n boletas, so there are pages to miss.
+    Add it with times=None so every page of the month repeats."""
+    request.overrides["pagina_solicitada"] = "1"
+    if arg:
+        request.overrides["bhe_count"] = arg
+
+
+def _bhe_count(request: Request, arg: str, sessions: Sessions) -> None:
+    """bhe_count:<n>[:<YYYYMM>]: the month (any month, or only that one) holds n boletas, its usual
+    ones first. Add it with times=None: it must hold on every page read."""
+    request.overrides["bhe_count"] = arg
+
+
 def _meta(request: Request) -> dict:
     meta = request.json.get("metaData") if isinstance(request.json, dict) else None
     return meta or {}
@@ -92,13 +122,16 @@ KINDS: dict[str, Kind] = {
     "reset": Kind(_reset),
     "delay": Kind(_delay, numeric=True),
     "bhe_non_report": Kind(_bhe_non_report),
+    "error_msg": Kind(_error_msg),
+    "bhe_repeat_first_page": Kind(_bhe_repeat_first_page),
+    "bhe_count": Kind(_bhe_count, numeric=True),
 }
 
 
 @dataclass(frozen=True)
 class Fault:
     kind: str
-    arg: str = ""  # the text after the first ':' (code[:msg], descripcion, status, ms)
+    arg: str = ""  # the text after the first ':' (code[:msg], descripcion, status, ms, count[:period])
 
     @classmethod
     def parse(cls, spec: str) -> "Fault":

@@ -30,13 +30,15 @@ def retention(bruto: int, year: int) -> int:
 
 
 @lru_cache(maxsize=8192)
-def _fee_receipts(rut_body: int, period: str) -> tuple[dict, ...]:
+def _fee_receipts(rut_body: int, period: str, count: int | None) -> tuple[dict, ...]:
     rng, pool = rng_for("bhe", rut_body, period), freelancers(rut_body)
     year, month = split_period(period)
     receptor = company_name(rut_body)
+    # The count is always drawn, so a forced count keeps the month's usual boletas as its first ones.
+    drawn = rng.randint(0, 25)
     rows = [
         _fee_receipt(rng, rng.choice(pool), year, month, index, receptor)
-        for index in range(rng.randint(0, 25))
+        for index in range(drawn if count is None else count)
     ]
     return tuple(sorted(rows, key=lambda row: (row["fecha_boleta"][:2], row["nroboleta"])))
 
@@ -49,7 +51,7 @@ def _fee_receipt(rng: random.Random, issuer: Party, year: int, month: int, index
     )
     if bruto * retention_rate_bp(year) % 10000 == 5000:
         bruto += 1  # no exact .5: retention = round(bruto x rate) then agrees with half-up
-    numero = (issuer.rut % 89 + 1) * 100_000 + month_number(year, month) * 100 + index
+    numero = _numero(issuer, month_number(year, month), index)
     anulada = rng.random() < 0.08
     barcode = f"{issuer.rut}{numero}" + "".join(rng.choices("0123456789ABCDEF", k=20))
     return {
@@ -66,6 +68,14 @@ def _fee_receipt(rng: random.Random, issuer: Party, year: int, month: int, index
     }  # fmt: skip
 
 
-def fee_receipts(rut_body: int, period: str) -> list[dict]:
-    """BHE received in the period (0-25), as the report's fields without index (amounts plain digits)."""
-    return [dict(row) for row in _fee_receipts(rut_body, period)]
+def _numero(issuer: Party, month: int, index: int) -> int:
+    if index < 100:
+        return (issuer.rut % 89 + 1) * 100_000 + month * 100 + index
+    # Forced busy months: a range of their own, so folios never collide with another month's.
+    return 90_000_000 + month * 10_000 + index
+
+
+def fee_receipts(rut_body: int, period: str, count: int | None = None) -> list[dict]:
+    """BHE received in the period (0-25, or `count` when forced), as the report's fields without
+    index (amounts plain digits)."""
+    return [dict(row) for row in _fee_receipts(rut_body, period, count)]

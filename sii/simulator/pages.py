@@ -57,18 +57,33 @@ def bhe_host_undefined() -> str:
 
 
 def bhe_report(meta: dict[str, str], rows: list[dict[str, str]]) -> str:
-    """The monthly report: JS maps, 1-based row indices, row amounts through formatMiles."""
-    lines = ["var xml_values = new Array();", "var arr_informe_mensual = new Array();"]
-    lines += [f"xml_values['{key}'] = \"{value}\";" for key, value in meta.items()]
+    """The monthly report as §9 saw it: MAXFILAS and CantidadFilas, xml_values strings, suma_* as
+    unquoted numbers summed with += row by row, 1-based row indices, amounts through formatMiles.
+    No charset is declared: the caller sends ISO-8859-1 bytes."""
+    lines = ["var MAXFILAS=100;", f"var CantidadFilas={len(rows)};"]
+    lines += ["var xml_values = new Array();", "var arr_informe_mensual = new Array();"]
+    lines += [f"xml_values['{key}'] = {_quoted(value)};" for key, value in meta.items()]
+    lines += [f"xml_values['{key}'] = 0;" for key in _SUMS]
     for index, row in enumerate(rows, start=1):
         lines += [f"arr_informe_mensual['{key}_{index}'] = {_js_value(key, v)};" for key, v in row.items()]
+        if row["estado"] == "N":
+            lines += [f"xml_values['{key}'] += {int(row[field])};" for key, field in _SUMS.items()]
     script = "\n".join(lines)
-    return _page("Informe Mensual de Boletas de Honorarios Recibidas", f"<script>\n{script}\n</script>")
+    title = "<title>Informe Mensual de Boletas de Honorarios Recibidas</title>"
+    return f"<html><head>{title}</head><body><script>\n{script}\n</script></body></html>"
 
 
 _AMOUNTS = frozenset({"totalhonorarios", "honorariosliquidos", "retencion_receptor", "retencion_emisor"})
+_SUMS = {
+    "suma_honorarios": "totalhonorarios",
+    "suma_retencion_receptor": "retencion_receptor",
+    "suma_liquido": "honorariosliquidos",
+}
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _js_value(key: str, value: str) -> str:
-    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return f"formatMiles({quoted},'.')" if key in _AMOUNTS else quoted
+    return f"formatMiles({_quoted(value)},'.')" if key in _AMOUNTS else _quoted(value)

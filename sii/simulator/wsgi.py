@@ -19,6 +19,8 @@ class Request:
     headers: dict[str, str]  # lower-case names
     cookies: dict[str, str]
     body: bytes
+    # Set by faults that change what a route serves rather than answer for it (e.g. bhe_count).
+    overrides: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_environ(cls, environ: dict) -> "Request":

@@ -13,6 +13,7 @@ from sii.client.errors import (
     SiiBadCredentials,
     SiiConnectionError,
     SiiError,
+    SiiIncompleteMonth,
     SiiNotAuthorized,
     SiiRejected,
     SiiSessionExpired,
@@ -22,7 +23,7 @@ from sii.client.errors import (
 from sii.client.http import SiiClient, SiiClientConfig
 from sii.rut import Rut
 from sii.services.clients import sii_client_config
-from sii.simulator import data
+from sii.simulator import data, wire
 from sii.simulator.app import SiiSimulator
 from tests.sii.conftest import PASSWORD, SIM_CONFIG
 
@@ -205,9 +206,8 @@ def test_a_real_socket_session_works_end_to_end(
 ) -> None:
     with make_client(config=on_socket(live_sim), transport=None) as client:
         assert len(client.rcv_detalle(period=PERIOD, operacion="COMPRA", tipo_doc=33)) > 0
-        assert [r.raw for r in client.f29_declaraciones(period=PERIOD)] == data.f29_declarations(
-            company_rut.body, PERIOD, sim.today
-        )
+        expected = wire.f29_rows(data.f29_declarations(company_rut.body, PERIOD, sim.today))
+        assert [r.raw for r in client.f29_declaraciones(period=PERIOD)] == expected
     assert sim.session_count() == 0
 
 
@@ -238,14 +238,76 @@ def test_f29_rows_carry_folio_estado_date_and_total(
     assert sii_client.f29_declaraciones(period="202507") == []
 
 
-def test_bhe_paging_returns_every_receipt_of_a_busy_month(
+def test_code_98_logs_in_again_once_and_then_reads_the_rows(
     sii_client: SiiClient, sim: SiiSimulator, company_rut: Rut
 ) -> None:
-    period = next(p for p in _months(2024) if len(data.fee_receipts(company_rut.body, p)) > 20)
-    receipts = sii_client.bhe_recibidas(period=period)
-    assert [r.raw for r in receipts] == data.fee_receipts(company_rut.body, period)
+    sim.faults.add("getDetalleCompra", "resp_estado:98")
+    rows = sii_client.rcv_detalle(period=PERIOD, operacion="COMPRA", tipo_doc=33)
+    assert len(rows) == len(_purchases_of(company_rut.body, 33, "REGISTRO"))
+    assert sim.requests_to(LOGIN) == 2
+
+
+def test_code_98_twice_in_a_row_is_a_lost_session(sii_client: SiiClient, sim: SiiSimulator) -> None:
+    sim.faults.add("getDetalleCompra", "resp_estado:98", times=2)
+    with pytest.raises(SiiSessionExpired):
+        sii_client.rcv_detalle(period=PERIOD, operacion="COMPRA", tipo_doc=33)
+
+
+def test_code_99_with_the_period_message_is_an_empty_answer(sii_client: SiiClient, sim: SiiSimulator) -> None:
+    sim.faults.add("getResumen", "resp_estado:99")
+    assert sii_client.rcv_resumen(period=PERIOD, operacion="COMPRA").rows == []
+
+
+def test_an_error_msg_without_resp_estado_is_rejected_with_its_text(
+    sii_client: SiiClient, sim: SiiSimulator
+) -> None:
+    sim.faults.add("getDetalleVenta", "error_msg")
+    with pytest.raises(SiiRejected, match=rf"getDetalleVenta {PERIOD}: Acceso no autorizado!"):
+        sii_client.rcv_detalle(period=PERIOD, operacion="VENTA", tipo_doc=33)
+
+
+def _purchases_of(rut_body: int, tipo: int, estado: str) -> list[dict]:
+    rows = data.purchases(rut_body, PERIOD)
+    return [r for r in rows if r["detTipoDoc"] == tipo and r["dcvEstadoContab"] == estado]
+
+
+def bhe_as_read(rows: list[dict]) -> list[dict]:
+    """What the client keeps of the simulator's boletas: the page has no nombre_receptor (§9)."""
+    return [{key: value for key, value in row.items() if key != "nombre_receptor"} for row in rows]
+
+
+def test_a_month_of_250_boletas_is_read_across_three_pages_of_100(
+    sii_client: SiiClient, sim: SiiSimulator, company_rut: Rut
+) -> None:
+    sim.faults.add("/cgi_IMT/", f"bhe_count:250:{PERIOD}", times=None)
+    receipts = sii_client.bhe_recibidas(period=PERIOD)
+    assert [r.raw for r in receipts] == bhe_as_read(data.fee_receipts(company_rut.body, PERIOD, 250))
     assert sim.requests_to("TMBCOC_InformeMensualBheRec.cgi") == 3
     assert all(r.monto_liquido == r.monto_bruto - r.retencion for r in receipts)
+
+
+def test_a_month_whose_pages_all_repeat_page_one_fails_as_incomplete(
+    sii_client: SiiClient, sim: SiiSimulator
+) -> None:
+    sim.faults.add("/cgi_IMT/", "bhe_repeat_first_page:250", times=None)
+    with pytest.raises(SiiIncompleteMonth, match=rf"bhe {PERIOD}: the SII listed 100 of the 250 boletas"):
+        sii_client.bhe_recibidas(period=PERIOD)
+    assert sim.requests_to("TMBCOC_InformeMensualBheRec.cgi") == 2  # it stops at the repeated page
+
+
+def test_bhe_names_come_decoded_from_entities_and_iso_8859_1(
+    sii_client: SiiClient, sim: SiiSimulator, company_rut: Rut
+) -> None:
+    period = next(p for p in _months(2024) if _has_special_names(company_rut.body, p))
+    names = {r.issuer_name for r in sii_client.bhe_recibidas(period=period)}
+    assert names == {row["nombre_emisor"] for row in data.fee_receipts(company_rut.body, period)}
+    assert any("&" in name or not name.isascii() for name in names)
+
+
+def _has_special_names(rut_body: int, period: str) -> bool:
+    return any(
+        "&" in r["nombre_emisor"] or "Í" in r["nombre_emisor"] for r in data.fee_receipts(rut_body, period)
+    )
 
 
 def test_bhe_month_without_receipts_is_empty_after_one_page(
@@ -281,7 +343,8 @@ def test_venta_resumen_flags_boleta_summaries_which_have_no_detail(
     resumen = sii_client.rcv_resumen(period=period, operacion="VENTA")
     summaries = [row for row in resumen.rows if row.summary_only]
     assert {row.tipo_doc for row in summaries} <= {39, 41}
-    assert [row.raw for row in summaries] == data.sales_summaries(company_rut.body, period)
+    expected = wire.resumen_rows(data.sales_summaries(company_rut.body, period), "VENTA", "REGISTRO", period)
+    assert [row.raw for row in summaries] == expected
     for row in summaries:
         assert sii_client.rcv_detalle(period=period, operacion="VENTA", tipo_doc=row.tipo_doc) == []
     for row in resumen.rows:
@@ -295,7 +358,7 @@ def test_detail_rows_keep_the_raw_sii_row_and_aware_datetimes(
 ) -> None:
     rows = sii_client.rcv_detalle(period=PERIOD, operacion="VENTA", tipo_doc=33)
     expected = [r for r in data.sales(company_rut.body, PERIOD) if r["detTipoDoc"] == 33]
-    assert [row.raw for row in rows] == expected
+    assert [row.raw for row in rows] == wire.detail_rows(expected, "VENTA")
     assert all(row.received_at.tzinfo is not None for row in rows if row.received_at)
     assert str(rows[0].received_at.tzinfo) == "America/Santiago"
 

@@ -1,7 +1,7 @@
 """The client against answers in the live SII's real shapes (sii-contracts §9), over its HTTP path.
 
-The answers are written here from the contract document; the simulator serves login and every
-other call, so each one goes through the real SiiClient: request, envelope, rows, errors.
+The answers (tests/sii/contract_answers.py) are written from the contract document; the simulator
+serves login and every other call, so each one goes through the real SiiClient.
 """
 
 from collections.abc import Callable
@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from sii.client.errors import SiiIncompleteMonth, SiiRejected
+from tests.sii.contract_answers import Answer, bhe_page, credit_note_row, rcv_envelope
 
 PERIOD = "202506"
-Answer = Callable[[httpx.Request], httpx.Response]
 
 
 class AnswersFirst(httpx.BaseTransport):
@@ -37,32 +37,6 @@ def client_answering(make_client, sim) -> Callable[..., object]:
         return make_client(transport=transport), transport
 
     return build
-
-
-def rcv_envelope(code: int, data: object, message: str = "", detail: bool = True) -> Answer:
-    """An RCV answer with every top-level key §9 lists (detail answers: dataCabecera null)."""
-    body = {
-        "data": data, "dataCabecera": None if detail else {}, "dataReferencias": None, "dataEvDte": None,
-        "metaData": {"namespace": None, "conversationId": None, "transactionId": None, "page": None,
-                     "errors": None, "info": None},
-        "respEstado": {"codRespuesta": code, "msgeRespuesta": message, "codError": None},
-        "pDB": False, "tieneEmisorAgresivo": False, "verF29": False, "totDocRes": None, "esDocPapel": False,
-    }  # fmt: skip
-    return lambda request: httpx.Response(200, json=body)
-
-
-def credit_note_row(folio: int, **fields: object) -> dict:
-    """A getDetalleCompra row of a tipo 61 answer as §9 saw it: null tipo and estado, nulls for
-    zeros, a string tax rate, keys the client does not know."""
-    return {
-        "detTipoDoc": None, "dcvEstadoContab": None, "detNroDoc": folio, "detRutDoc": 76354771,
-        "detDvDoc": "k", "detRznSoc": "PROVEEDORA SUR SPA", "detFchDoc": "12/06/2025",
-        "detFecRecepcion": "12/06/2025 10:31:07", "detFecAcuse": None, "detFecReclamado": None,
-        "detMntExe": 0, "detMntNeto": 100000, "detMntIVA": 19000, "detMntTotal": 119000,
-        "detMntIVANoRec": None, "detAnulado": None, "detFolioDocRef": None, "detIVAUsoComun": None,
-        "detMntActFijo": None, "detTasaImp": "0", "detExpNacionalidad": "218", "detIVARetTotal": None,
-        "detTabPuros": None, "emisorAgresivo": False, "cambiarTipoTran": False, **fields,
-    }  # fmt: skip
 
 
 def detail(client, tipo_doc: int = 61):
@@ -124,28 +98,6 @@ def test_a_row_that_cannot_be_read_fails_the_period_naming_the_field_and_the_fol
 
     with pytest.raises(SiiRejected, match=r"field detFchDoc = '31/02/2025' of folio 8"):
         detail(client)
-
-
-def bhe_page(declared: int, folios: range, name: str = "PEREZ SOTO JUAN") -> Answer:
-    """The received-boletas monthly page as §9 saw it: xml_values with cant_boletas, MAXFILAS and
-    CantidadFilas, unquoted sums, no total_paginas, ISO-8859-1 without a declared charset."""
-    lines = [
-        "var xml_values = new Array();", "var arr_informe_mensual = new Array();", "var MAXFILAS = 100;",
-        f"var CantidadFilas = {len(folios)};", "xml_values['pagina_solicitada'] = \"1\";",
-        f"xml_values['cant_boletas'] = \"{declared}\";", f"xml_values['total_boletas'] = \"{declared}\";",
-        "xml_values['suma_honorarios'] = 0;", "xml_values['nombre_contribuyente'] = \"EMPRESA DEMO \";",
-    ]  # fmt: skip
-    for index, folio in enumerate(folios, start=1):
-        row = {
-            "nroboleta": folio, "rutemisor": 12883789, "dvemisor": "2", "nombre_emisor": name,
-            "fecha_boleta": "25/06/2025", "totalhonorarios": "100000", "retencion_receptor": "14500",
-            "honorariosliquidos": "85500", "estado": "N", "es_soc_profesional": "NO",
-        }  # fmt: skip
-        lines += [f"arr_informe_mensual['{key}_{index}'] = \"{value}\";" for key, value in row.items()]
-    page = "<html><script>\n" + "\n".join(lines) + "\n</script></html>"
-    return lambda request: httpx.Response(
-        200, content=page.encode("iso-8859-1"), headers={"content-type": "text/html"}
-    )
 
 
 def test_a_bhe_month_whose_pages_fall_short_of_the_declared_count_is_never_taken_as_complete(

@@ -12,6 +12,7 @@ import sii.simulator
 from sii.rut import Rut, check_digit
 from sii.simulator import data
 from sii.simulator.app import SiiSimulator
+from sii.simulator.wire import f29_rows, resumen_rows
 from tests.sii.conftest import rut_of
 
 RCV = "/consdcvinternetui/services/data/facadeService/"
@@ -140,19 +141,22 @@ def test_venta_needs_no_estado_contable(wire: httpx.Client, company_rut: Rut) ->
 def test_a_resumen_without_movement_is_code_3(wire: httpx.Client, company_rut: Rut) -> None:
     response = wire.post(RCV + "getResumen", json=rcv_body(company_rut, ptributario="202508"))
     assert resp_estado(response) == (3, None)
-    assert response.json()["data"] == []
+    assert response.json()["data"] is None
 
 
-def test_a_detail_without_rows_is_code_99(wire: httpx.Client, company_rut: Rut) -> None:
+def test_a_detail_without_rows_is_code_3_with_data_null(wire: httpx.Client, company_rut: Rut) -> None:
     body = rcv_body(company_rut, "getDetalleCompra", codTipoDoc=39)
-    assert resp_estado(wire.post(RCV + "getDetalleCompra", json=body))[0] == 99
+    response = wire.post(RCV + "getDetalleCompra", json=body)
+    assert resp_estado(response)[0] == 3
+    assert response.json()["data"] is None
 
 
 def test_the_rcv_is_body_rut_so_any_company_can_be_queried(wire: httpx.Client) -> None:
     other = rut_of(77879240)
     response = wire.post(RCV + "getResumen", json=rcv_body(other))
     assert resp_estado(response)[0] == 0
-    assert response.json()["data"] == data.resumen(other.body, PERIOD, "COMPRA")
+    rows = data.resumen(other.body, PERIOD, "COMPRA")
+    assert response.json()["data"] == resumen_rows(rows, "COMPRA", "REGISTRO", PERIOD)
 
 
 def f29_body(rut: Rut, mes: str = "03", namespace: str = F29_NS) -> dict:
@@ -168,7 +172,7 @@ def test_f29_lists_the_declarations_of_the_session_company(
 ) -> None:
     body = wire.post(F29, json=f29_body(company_rut)).json()
     assert body["metaData"]["errors"] is None
-    assert body["data"] == data.f29_declarations(company_rut.body, PERIOD, sim.today)
+    assert body["data"] == f29_rows(data.f29_declarations(company_rut.body, PERIOD, sim.today))
 
 
 def test_f29_for_another_rut_is_not_authorized(wire: httpx.Client) -> None:
@@ -186,7 +190,7 @@ def test_f29_with_a_one_digit_month_is_an_error(wire: httpx.Client, company_rut:
     assert wire.post(F29, json=f29_body(company_rut, mes="3")).json()["metaData"]["errors"]
 
 
-def bhe(wire: httpx.Client, rut: Rut, month: str = "03", page: int = 0, headers: dict | None = None) -> str:
+def bhe(wire: httpx.Client, rut: Rut, month: str = "03", page: int = 1, headers: dict | None = None) -> str:
     params = {"rut_arrastre": str(rut.body), "dv_arrastre": rut.dv, "cbanoinformemensual": "2025"}
     params |= {"cbmesinformemensual": month, "pagina_solicitada": str(page)}
     return wire.get(BHE, params=params, headers=BROWSER if headers is None else headers).text
@@ -196,6 +200,13 @@ def test_bhe_report_holds_the_js_maps_with_one_based_rows(wire: httpx.Client, co
     receipts = data.fee_receipts(company_rut.body, PERIOD)
     page = bhe(wire, company_rut)
     assert f"xml_values['total_boletas'] = \"{len(receipts)}\";" in page
+    assert f"xml_values['cant_boletas'] = \"{len(receipts)}\";" in page
+    assert "var MAXFILAS=100;" in page
+    assert f"var CantidadFilas={len(receipts)};" in page
+    assert "xml_values['pagina_solicitada'] = \"1\";" in page
+    assert "total_paginas" not in page
+    assert "nombre_receptor" not in page
+    assert "xml_values['suma_honorarios'] = 0;" in page
     if receipts:
         first = receipts[0]
         assert f"arr_informe_mensual['nroboleta_1'] = \"{first['nroboleta']}\";" in page
@@ -365,6 +376,34 @@ def test_control_endpoints_work_over_a_real_socket(
         assert http.post("/__sim__/reset").json()["ok"]
         assert http.get("/__sim__/health").json() == {"status": "ok", "sessions": 0, "faults": 0}
         assert http.post("/__sim__/faults", json={"path": "x", "fault": "nope"}).status_code == 400
+
+
+def test_new_faults_work_over_the_control_endpoint(live_sim: str, company_rut: Rut) -> None:
+    with httpx.Client(base_url=live_sim, timeout=5) as http:
+        faults = [
+            {"path": "getResumen", "fault": "error_msg:Acceso no autorizado!", "times": 1},
+            {"path": "/cgi_IMT/", "fault": "bhe_count:250", "times": None, "rut": str(company_rut)},
+        ]
+        assert [http.post("/__sim__/faults", json=f).status_code for f in faults] == [200, 200]
+        login(http, company_rut)
+        assert http.post(RCV + "getResumen", json=rcv_body(company_rut)).json() == {
+            "errorMsg": "Acceso no autorizado!"
+        }
+        third = bhe(http, company_rut, page=3)
+        assert "var CantidadFilas=50;" in third
+        assert "xml_values['cant_boletas'] = \"250\";" in third
+        assert "xml_values['pagina_solicitada'] = \"3\";" in third
+        bad = {"path": "/cgi_IMT/", "fault": "bhe_count:many"}
+        assert http.post("/__sim__/faults", json=bad).status_code == 400
+
+
+def test_bhe_repeat_first_page_serves_page_one_for_every_page(
+    wire: httpx.Client, sim: SiiSimulator, company_rut: Rut
+) -> None:
+    sim.faults.add(BHE, "bhe_repeat_first_page:150", times=None)
+    first, second = bhe(wire, company_rut, page=1), bhe(wire, company_rut, page=2)
+    assert first == second
+    assert "var CantidadFilas=100;" in second
 
 
 def test_a_reset_fault_closes_a_real_socket_without_a_response(live_sim: str, sim: SiiSimulator) -> None:
