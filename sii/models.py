@@ -1,13 +1,17 @@
 """Companies, subscriptions and what the SII says about them (RCV, BHE, F29)."""
 
 import uuid
+from typing import Protocol, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Sum, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from sii import crypto, rut
+from sii import crypto, doctypes, rut
+
+RCV_AMOUNTS = ("exento", "neto", "iva", "total")
 
 
 class CompanyQuerySet(models.QuerySet):
@@ -111,7 +115,79 @@ class SyncedRow(models.Model):
         abstract = True
 
 
-class RcvDocument(SyncedRow):
+class NetTotals(TypedDict):
+    """A period's RCV amounts with credit notes subtracted."""
+
+    exento: int
+    neto: int
+    iva: int
+    total: int
+
+
+def signed_amount(field: str) -> Case:
+    """SQL for an amount column with a credit note's (positive) amount negated."""
+    return Case(
+        When(tipo_doc__in=doctypes.CREDIT_NOTE_TYPES, then=-F(field)),
+        default=F(field),
+        output_field=models.BigIntegerField(),
+    )
+
+
+class RcvAmountsQuerySet(models.QuerySet):
+    """RCV rows (documents or monthly summaries) whose amounts net out in SQL."""
+
+    def net_totals(self) -> NetTotals:
+        """Each amount summed in one query, credit notes subtracting; zeros when there are no rows."""
+        sums = {
+            name: Coalesce(Sum(signed_amount(f"monto_{name}")), 0, output_field=models.BigIntegerField())
+            for name in RCV_AMOUNTS
+        }
+        totals = self.aggregate(**sums)
+        return NetTotals(
+            exento=totals["exento"], neto=totals["neto"], iva=totals["iva"], total=totals["total"]
+        )
+
+    def period_totals(self, *, company: "Company", period: str) -> NetTotals:
+        return self.filter(company=company, period=period).net_totals()
+
+
+class _HasRcvAmounts(Protocol):
+    tipo_doc: int
+    monto_exento: int
+    monto_neto: int
+    monto_iva: int
+    monto_total: int
+
+
+class SignedAmountsMixin:
+    """The SII's amounts are positive even for credit notes: these are the ones to add up."""
+
+    @property
+    def is_credit_note(self: _HasRcvAmounts) -> bool:
+        return doctypes.is_credit_note(self.tipo_doc)
+
+    @property
+    def sign(self: _HasRcvAmounts) -> int:
+        return doctypes.sign(self.tipo_doc)
+
+    @property
+    def signed_exento(self: _HasRcvAmounts) -> int:
+        return doctypes.sign(self.tipo_doc) * self.monto_exento
+
+    @property
+    def signed_neto(self: _HasRcvAmounts) -> int:
+        return doctypes.sign(self.tipo_doc) * self.monto_neto
+
+    @property
+    def signed_iva(self: _HasRcvAmounts) -> int:
+        return doctypes.sign(self.tipo_doc) * self.monto_iva
+
+    @property
+    def signed_total(self: _HasRcvAmounts) -> int:
+        return doctypes.sign(self.tipo_doc) * self.monto_total
+
+
+class RcvDocument(SignedAmountsMixin, SyncedRow):
     """One row of the Registro de Compras y Ventas (getDetalleCompra / getDetalleVenta)."""
 
     tipo_doc = models.PositiveSmallIntegerField()
@@ -127,6 +203,8 @@ class RcvDocument(SyncedRow):
     monto_neto = models.BigIntegerField(default=0)
     monto_iva = models.BigIntegerField(default=0)
     monto_total = models.BigIntegerField(default=0)
+
+    objects = RcvAmountsQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -168,7 +246,7 @@ class SaleDocument(RcvDocument):
         indexes = [models.Index(fields=["company", "period"])]
 
 
-class RcvSummary(SyncedRow):
+class RcvSummary(SignedAmountsMixin, SyncedRow):
     """Monthly totals of a summary-only document type (boletas 39/41, ...) from getResumen."""
 
     class Operacion(models.TextChoices):
@@ -183,6 +261,8 @@ class RcvSummary(SyncedRow):
     monto_neto = models.BigIntegerField(default=0)
     monto_iva = models.BigIntegerField(default=0)
     monto_total = models.BigIntegerField(default=0)
+
+    objects = RcvAmountsQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "RCV summaries"

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, TypedDict
 from django.db.models import Exists, OuterRef, QuerySet
 
 from sii import rut
-from sii.models import Company, F29Declaration, FeeReceipt, PurchaseDocument, RcvSummary, SaleDocument
+from sii.models import (
+    Company,
+    F29Declaration,
+    FeeReceipt,
+    NetTotals,
+    PurchaseDocument,
+    RcvAmountsQuerySet,
+    RcvSummary,
+    SaleDocument,
+)
 
 _WITH_DASH = re.compile(r"^(\d{1,8})-[\dK]$")
 _WITHOUT_DASH = re.compile(r"^\d{1,9}[\dK]?$")
@@ -101,3 +110,31 @@ def company_document_counts(*, company: Company) -> dict[str, int]:
         label: model._default_manager.filter(company=company).count()
         for label, model in SYNCED_MODELS.items()
     }
+
+
+def rcv_period_totals(
+    *, company: Company, period: str, operacion: str, estado_contable: str = "REGISTRO"
+) -> NetTotals:
+    """A period's net compras or ventas as the accountant adds them: per-document rows plus the
+    monthly summary-only types (boletas), credit notes subtracting. Two aggregate queries.
+
+    Purchases are kept in all four accounting states; only `estado_contable` ones count (the
+    registro by default). Sales are synced from the registro only, so they all count."""
+    documents = _rcv_documents(operacion=operacion, estado_contable=estado_contable)
+    summaries = RcvSummary.objects.filter(operacion=operacion, estado_contable=estado_contable)
+    detail = documents.period_totals(company=company, period=period)
+    monthly = summaries.period_totals(company=company, period=period)
+    return NetTotals(
+        exento=detail["exento"] + monthly["exento"],
+        neto=detail["neto"] + monthly["neto"],
+        iva=detail["iva"] + monthly["iva"],
+        total=detail["total"] + monthly["total"],
+    )
+
+
+def _rcv_documents(*, operacion: str, estado_contable: str) -> RcvAmountsQuerySet:
+    if operacion == RcvSummary.Operacion.COMPRA:
+        return PurchaseDocument.objects.filter(estado_contable=estado_contable)
+    if operacion == RcvSummary.Operacion.VENTA:
+        return SaleDocument.objects.all()
+    raise ValueError(f"operacion must be COMPRA or VENTA, not {operacion!r}")

@@ -27,10 +27,11 @@ def pesos(value: int | None) -> str:
     return "—" if value is None else f"{value:,}".replace(",", ".")
 
 
-def amount_column(field: str, label: str):
-    """A ModelAdmin method showing a peso amount field with dots, sortable by that field."""
+def amount_column(field: str, label: str, *, ordering: str | None = None):
+    """A ModelAdmin method showing a peso amount (a field or property) with dots, sortable by
+    that field, or by `ordering` (an annotation) when it is a property."""
 
-    @admin.display(description=label, ordering=field)
+    @admin.display(description=label, ordering=ordering or field)
     def column(modeladmin, row) -> str:
         return pesos(getattr(row, field))
 

@@ -3,9 +3,10 @@
 from typing import Any, ClassVar
 
 from django.contrib import admin
+from django.db.models import QuerySet
 
 from sii.admin.columns import RutSearchMixin, amount_column, raw_row, rut_column
-from sii.models import F29Declaration, FeeReceipt, PurchaseDocument, RcvSummary, SaleDocument
+from sii.models import F29Declaration, FeeReceipt, PurchaseDocument, RcvSummary, SaleDocument, signed_amount
 
 COMPANY_FILTER = ("company", admin.RelatedOnlyFieldListFilter)
 RCV_AMOUNTS = ("exento", "neto", "iva", "total")
@@ -41,12 +42,19 @@ class RcvAmountsAdmin(SyncedRowAdmin):
 
 
 class RcvDocumentAdmin(RcvAmountsAdmin):
+    """Purchases or sales; "Signed total" is what the row adds to the period (credit notes subtract)."""
+
     rut_search_field = "counterparty_rut"
     search_fields = ("=folio", "counterparty_name")
     search_help_text = "Folio, counterparty RUT (any spelling) or name"
     date_hierarchy = "issued_on"
     ordering = ("-period", "tipo_doc", "folio")
     counterparty = rut_column("counterparty_rut", "counterparty_dv", "Counterparty RUT")
+    signed_total = amount_column("signed_total", "Signed total", ordering="signed_total_sql")
+
+    def get_queryset(self, request) -> QuerySet:
+        # Sorting on the column needs the signed total in SQL, not the model property.
+        return super().get_queryset(request).annotate(signed_total_sql=signed_amount("monto_total"))
 
 
 @admin.register(PurchaseDocument)
@@ -59,6 +67,7 @@ class PurchaseDocumentAdmin(RcvDocumentAdmin):
         "counterparty_name",
         "issued_on",
         *RCV_AMOUNTS,
+        "signed_total",
         "estado_contable",
         "company",
     )
@@ -75,6 +84,7 @@ class SaleDocumentAdmin(RcvDocumentAdmin):
         "counterparty_name",
         "issued_on",
         *RCV_AMOUNTS,
+        "signed_total",
         "company",
     )
     list_filter = ("period", "tipo_doc", COMPANY_FILTER)
