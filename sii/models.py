@@ -289,9 +289,14 @@ class FeeReceipt(SyncedRow):
     issuer_rut = models.PositiveIntegerField()
     issuer_dv = models.CharField(max_length=1)
     issuer_name = models.CharField(max_length=200, blank=True)
+    # The counterparty of an EMITIDA boleta (its issuer is the company); empty on a RECIBIDA one.
+    receptor_rut = models.PositiveIntegerField(null=True, blank=True)
+    receptor_dv = models.CharField(max_length=1, blank=True, default="")
+    receptor_name = models.CharField(max_length=200, blank=True, default="")
     issued_on = models.DateField()
     monto_bruto = models.BigIntegerField()
-    retencion = models.BigIntegerField()
+    retencion = models.BigIntegerField()  # retencion_receptor
+    retencion_emisor = models.BigIntegerField(default=0)  # only an EMITIDA boleta's issuer withholds
     monto_liquido = models.BigIntegerField()
     anulada = models.BooleanField(default=False)
     anulada_on = models.DateField(null=True)
@@ -307,6 +312,8 @@ class FeeReceipt(SyncedRow):
         indexes = [models.Index(fields=["company", "period"])]
 
     def __str__(self) -> str:
+        if self.direction == self.Direction.EMITIDA:
+            return f"BHE {self.numero} to {self.receptor_rut}-{self.receptor_dv}"
         return f"BHE {self.numero} from {self.issuer_rut}-{self.issuer_dv}"
 
 

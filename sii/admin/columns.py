@@ -13,12 +13,14 @@ class RutSearchMixin:
     """Also match a RUT column when the search term is a RUT: '76.086.428-5', '76086428' ..."""
 
     rut_search_field = "rut_body"
+    extra_rut_search_fields: tuple[str, ...] = ()  # more RUT columns a RUT term also matches
 
     def get_search_results(self, request, queryset: QuerySet, search_term: str):
         search = super().get_search_results  # type: ignore[misc]  # provided by the ModelAdmin
         results, may_have_duplicates = search(request, queryset, search_term)
         if bodies := selectors.rut_bodies_matching(search_term):
-            results |= queryset.filter(**{f"{self.rut_search_field}__in": bodies})
+            for name in (self.rut_search_field, *self.extra_rut_search_fields):
+                results |= queryset.filter(**{f"{name}__in": bodies})
         return results, may_have_duplicates
 
 

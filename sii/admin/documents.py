@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 
 from sii.admin.columns import RutSearchMixin, amount_column, raw_row, rut_column
 from sii.models import F29Declaration, FeeReceipt, PurchaseDocument, RcvSummary, SaleDocument, signed_amount
+from sii.rut import Rut
 
 COMPANY_FILTER = ("company", admin.RelatedOnlyFieldListFilter)
 RCV_AMOUNTS = ("exento", "neto", "iva", "total")
@@ -114,23 +115,35 @@ class FeeReceiptAdmin(SyncedRowAdmin):
         "numero",
         "issuer",
         "issuer_name",
+        "receptor",
+        "receptor_name",
         "issued_on",
         "bruto",
         "retencion_display",
+        "retencion_emisor_display",
         "liquido",
         "anulada",
         "company",
     )
     list_filter = ("period", "direction", "anulada", COMPANY_FILTER)
     rut_search_field = "issuer_rut"
-    search_fields = ("=numero", "issuer_name")
-    search_help_text = "Número, issuer RUT (any spelling) or name"
+    extra_rut_search_fields = ("receptor_rut",)
+    search_fields = ("=numero", "issuer_name", "receptor_name")
+    search_help_text = "Número, issuer or receptor RUT (any spelling) or name"
     date_hierarchy = "issued_on"
     ordering = ("-period", "issuer_rut", "numero")
     issuer = rut_column("issuer_rut", "issuer_dv", "Issuer RUT")
     bruto = amount_column("monto_bruto", "Bruto")
-    retencion_display = amount_column("retencion", "Retención")
+    retencion_display = amount_column("retencion", "Retención receptor")
+    retencion_emisor_display = amount_column("retencion_emisor", "Retención emisor")
     liquido = amount_column("monto_liquido", "Líquido")
+
+    @admin.display(description="Receptor RUT", ordering="receptor_rut")
+    def receptor(self, row: FeeReceipt) -> str:
+        # Only an issued boleta names its receptor; a received one's receptor is the company.
+        if row.receptor_rut is None:
+            return "—"
+        return Rut(body=row.receptor_rut, dv=row.receptor_dv).formatted
 
 
 @admin.register(F29Declaration)

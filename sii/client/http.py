@@ -19,6 +19,7 @@ from sii.client.parsers import (
     document_row,
     f29_row,
     fee_receipt_row,
+    issued_fee_receipt_row,
     parse_bhe_report,
     parse_datetime,
     summary_row,
@@ -41,9 +42,27 @@ _LOGIN_PATH = "/cgi_AUT2000/CAutInicio.cgi"
 _LOGOUT_PATH = "/cgi_AUT2000/autTermino.cgi"
 _RCV_PATH = "/consdcvinternetui/services/data/facadeService/"
 _F29_PATH = "/propuestaf29ui/services/data/facadeAdapterService/"
-_BHE_PATH = "/cgi_IMT/TMBCOC_InformeMensualBheRec.cgi"
 _REFERENCIA = "https://misiir.sii.cl/cgi_misii/siihome.cgi"
 _BHE_MAX_PAGES = 500  # a runaway guard: 50,000 boletas a month at MAXFILAS=100
+
+
+@dataclass(frozen=True)
+class _BheReportKind:
+    """One of loa's two monthly BHE reports; both take the same parameters and share one page shape."""
+
+    what: str  # names the report in logs and errors
+    monthly_path: str
+    annual_path: str  # sent as the Referer, as the portal does
+
+
+_BHE_RECIBIDAS = _BheReportKind(
+    "bhe", "/cgi_IMT/TMBCOC_InformeMensualBheRec.cgi", "/cgi_IMT/TMBCOC_InformeAnualBheRec.cgi"
+)
+# [I] The issued page's xml_values totals (total_boletas / cant_boletas, suma_*) are assumed to use
+# the received page's keys: no capture of the issued page's totals was found (contracts §2.1, §9).
+_BHE_EMITIDAS = _BheReportKind(
+    "bhe emitidas", "/cgi_IMT/TMBCOC_InformeMensualBhe.cgi", "/cgi_IMT/TMBCOC_InformeAnualBhe.cgi"
+)
 
 
 @dataclass(frozen=True)
@@ -200,12 +219,31 @@ class SiiClient:
     # -- BHE -----------------------------------------------------------------------------------
 
     def bhe_recibidas(self, *, period: str) -> list[FeeReceiptRow]:
+        """The boletas the company received in the period (it is the receptor)."""
+        rows, _ = self._bhe_month(_BHE_RECIBIDAS, period)
+        with failures.unexpected_rows(f"{_BHE_RECIBIDAS.what} {period}"):
+            return [fee_receipt_row(row) for row in rows]
+
+    def bhe_emitidas(self, *, period: str) -> list[FeeReceiptRow]:
+        """The boletas the company issued in the period: it is the issuer of every row."""
+        rows, meta = self._bhe_month(_BHE_EMITIDAS, period)
+        # The rows name no issuer; the page names the session's company in nombre_contribuyente.
+        issuer = (self.rut.body, self.rut.dv, meta.get("nombre_contribuyente", ""))
+        with failures.unexpected_rows(f"{_BHE_EMITIDAS.what} {period}"):
+            return [issued_fee_receipt_row(row, issuer=issuer) for row in rows]
+
+    def _bhe_month(
+        self, report_kind: _BheReportKind, period: str
+    ) -> tuple[list[dict[str, str]], dict[str, str]]:
         """Walk pagina_solicitada from 1 (the first page, §9) until the declared count is reached or a
-        page adds nothing new; fewer rows than declared is SiiIncompleteMonth."""
+        page adds nothing new; fewer rows than declared is SiiIncompleteMonth. Gives the rows and the
+        last page's xml_values."""
         _check_period(period)
+        what = report_kind.what
         rows: dict[tuple[str, str], dict[str, str]] = {}
         for page in range(1, _BHE_MAX_PAGES + 1):
-            report = self._session_call("bhe", period, partial(self._bhe_page, period, page))
+            report = self._session_call(what, period, partial(self._bhe_page, report_kind, period, page))
+            # Issued rows carry no rutemisor: their key is ("", nroboleta), the issuer being fixed.
             fresh = {(r.get("rutemisor", ""), r.get("nroboleta", "")): r for r in report.rows}
             added = fresh.keys() - rows.keys()
             rows.update(fresh)
@@ -213,20 +251,21 @@ class SiiClient:
                 break  # complete, or a page that repeats rows already seen (the CGI may repeat page 1)
         if len(rows) < report.total:
             raise SiiIncompleteMonth(
-                f"bhe {period}: the SII listed {len(rows)} of the {report.total} boletas it declares"
+                f"{what} {period}: the SII listed {len(rows)} of the {report.total} boletas it declares"
             )
-        with failures.unexpected_rows(f"bhe {period}"):
-            return [fee_receipt_row(row) for row in rows.values()]
+        return list(rows.values()), report.meta
 
-    def _bhe_page(self, period: str, page: int) -> BheReport:
-        annual = f"{self._urls['bhe']}/cgi_IMT/TMBCOC_InformeAnualBheRec.cgi"
+    def _bhe_page(self, report_kind: _BheReportKind, period: str, page: int) -> BheReport:
+        base, what = self._urls["bhe"], report_kind.what
         params = bodies.bhe_params(self.rut, period, page)
+        # Without a Referer (the portal's annual report) loa answers "host no definido".
+        headers = {"Referer": base + report_kind.annual_path}
         response = self._request(
-            "bhe", period, "GET", self._urls["bhe"] + _BHE_PATH, params=params, headers={"Referer": annual}
+            what, period, "GET", base + report_kind.monthly_path, params=params, headers=headers
         )
-        failures.check_status(response, "bhe", session_surface=True)
+        failures.check_status(response, what, session_surface=True)
         html = response.content.decode(response.charset_encoding or "iso-8859-1", errors="replace")
-        failures.check_bhe_page(html, "bhe")
+        failures.check_bhe_page(html, what)
         return parse_bhe_report(html)
 
     # -- plumbing ------------------------------------------------------------------------------

@@ -135,17 +135,39 @@ def _required_int(value: object) -> int:
 
 
 def fee_receipt_row(raw: dict[str, str]) -> FeeReceiptRow:
+    """A row of the received-boletas report: the issuer is the row's rutemisor."""
+    return _fee_receipt(
+        raw,
+        issuer=(to_int(raw["rutemisor"]), raw.get("dvemisor", ""), raw.get("nombre_emisor", "")),
+        receptor=(None, "", ""),
+    )
+
+
+def issued_fee_receipt_row(raw: dict[str, str], *, issuer: tuple[int, str, str]) -> FeeReceiptRow:
+    """A row of the issued-boletas report: the rows name no issuer, which is the session's company
+    (`issuer` = RUT body, DV, name); the counterparty is rutreceptor/dvreceptor/nombrereceptor."""
+    receptor = (to_int(raw["rutreceptor"]), raw.get("dvreceptor", ""), raw.get("nombrereceptor", ""))
+    return _fee_receipt(raw, issuer=issuer, receptor=receptor)
+
+
+def _fee_receipt(
+    raw: dict[str, str], *, issuer: tuple[int, str, str], receptor: tuple[int | None, str, str]
+) -> FeeReceiptRow:
     issued_on = parse_date(raw.get("fecha_boleta"))
     if issued_on is None:
         raise ValueError("a boleta without fecha_boleta")
     return FeeReceiptRow(
         numero=to_int(raw["nroboleta"]),
-        issuer_rut=to_int(raw["rutemisor"]),
-        issuer_dv=raw.get("dvemisor", "").strip().upper(),
-        issuer_name=raw.get("nombre_emisor", "").strip(),
+        issuer_rut=issuer[0],
+        issuer_dv=issuer[1].strip().upper(),
+        issuer_name=issuer[2].strip(),
+        receptor_rut=receptor[0],
+        receptor_dv=receptor[1].strip().upper(),
+        receptor_name=receptor[2].strip(),
         issued_on=issued_on,
         monto_bruto=to_int(raw.get("totalhonorarios")),
         retencion=to_int(raw.get("retencion_receptor")),
+        retencion_emisor=to_int(raw.get("retencion_emisor")),
         monto_liquido=to_int(raw.get("honorariosliquidos")),
         anulada=raw.get("estado", "").strip().upper() in ("S", "ANUL"),
         anulada_on=parse_date(raw.get("fechaanulacion")),

@@ -57,15 +57,20 @@ class RcvDocumentRow:
 
 @dataclass(frozen=True)
 class FeeReceiptRow:
-    """One boleta de honorarios from the BHE monthly report."""
+    """One boleta de honorarios from a BHE monthly report (received or issued)."""
 
     numero: int
     issuer_rut: int
     issuer_dv: str
     issuer_name: str
+    # The counterparty of an issued boleta (rutreceptor...); None/blank on a received one.
+    receptor_rut: int | None
+    receptor_dv: str
+    receptor_name: str
     issued_on: date
     monto_bruto: int
-    retencion: int
+    retencion: int  # retencion_receptor: withheld by the receptor
+    retencion_emisor: int  # withheld by the issuer itself (issued boletas only; 0 on received ones)
     monto_liquido: int
     anulada: bool
     anulada_on: date | None

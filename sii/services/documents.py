@@ -80,11 +80,20 @@ def _sync_ventas(sii: SiiClient, company: Company, period: str) -> tuple[UpsertC
 
 
 def _sync_honorarios(sii: SiiClient, company: Company, period: str) -> tuple[UpsertCounts, dict]:
-    rows = [
-        {**dataclasses.asdict(row), "period": period, "direction": FeeReceipt.Direction.RECIBIDA}
-        for row in sii.bhe_recibidas(period=period)
-    ]
-    return rows_upsert(model=FeeReceipt, company=company, rows=rows, key_fields=FEE_RECEIPT_KEY), {}
+    """Both directions: the block's counts cover both, and "recibidas"/"emitidas" split the total."""
+    counts, per_direction = UpsertCounts(), {}
+    for name, direction, fetch in (
+        ("recibidas", FeeReceipt.Direction.RECIBIDA, sii.bhe_recibidas),
+        ("emitidas", FeeReceipt.Direction.EMITIDA, sii.bhe_emitidas),
+    ):
+        rows = [
+            {**dataclasses.asdict(row), "period": period, "direction": direction}
+            for row in fetch(period=period)
+        ]
+        found = rows_upsert(model=FeeReceipt, company=company, rows=rows, key_fields=FEE_RECEIPT_KEY)
+        counts += found
+        per_direction[name] = found.total
+    return counts, per_direction
 
 
 _SYNC_STEP: dict[str, Callable[[SiiClient, Company, str], tuple[UpsertCounts, dict]]] = {

@@ -1,20 +1,35 @@
 """loa's monthly BHE reports (received and issued): session-keyed, paged by 100 from page 1, ISO-8859-1 HTML."""
 
 import re
+from collections.abc import Callable
 
 from sii.rut import check_digit
 from sii.simulator import pages, wire
-from sii.simulator.data import fee_receipts, retention_rate_bp
+from sii.simulator.data import fee_receipts, issued_fee_receipts, retention_rate_bp
 from sii.simulator.names import company_name
 from sii.simulator.state import SimulatorState
 from sii.simulator.wsgi import Request, Response, html
 
 PAGE_SIZE = 100  # the page's own MAXFILAS (§9)
+# The month's rows of one report: (RUT body, "YYYYMM", forced count or None) -> rows.
+RowsOf = Callable[[int, str, int | None], list[dict]]
 _YEAR, _MONTH = re.compile(r"^\d{4}$"), re.compile(r"^(0[1-9]|1[0-2])$")
 
 
 def received(state: SimulatorState, request: Request) -> Response:
-    """TMBCOC_InformeMensualBheRec.cgi: the session company's BHE of one month, PAGE_SIZE rows a page."""
+    """TMBCOC_InformeMensualBheRec.cgi: the BHE the session company received in one month."""
+    return _monthly_report(state, request, fee_receipts, wire.bhe_row, issued=False)
+
+
+def issued(state: SimulatorState, request: Request) -> Response:
+    """TMBCOC_InformeMensualBhe.cgi: the BHE the session company issued in one month."""
+    return _monthly_report(state, request, issued_fee_receipts, wire.bhe_issued_row, issued=True)
+
+
+def _monthly_report(
+    state: SimulatorState, request: Request, rows_of: RowsOf, shape: Callable[[dict], dict], *, issued: bool
+) -> Response:
+    """Both reports take the same parameters and checks, and page PAGE_SIZE rows from page 1."""
     rut = state.session_rut(request)
     if rut is None:
         return html(pages.login_wall())
@@ -23,10 +38,10 @@ def received(state: SimulatorState, request: Request) -> Response:
     if refusal:
         return refusal
     year, month = params.get("cbanoinformemensual", ""), params.get("cbmesinformemensual", "")
-    rows = _month_rows(state, rut, year, month, _forced_count(request, year + month))
+    rows = _month_rows(state, rut, year, month, rows_of, _forced_count(request, year + month))
     page = _page_number(request.overrides.get("pagina_solicitada") or params.get("pagina_solicitada", ""))
-    shown = [wire.bhe_row(row) for row in rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
-    return _report(pages.bhe_report(_meta(rut, year, month, len(rows), page), shown))
+    shown = [shape(row) for row in rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
+    return _report(pages.bhe_report(_meta(rut, year, month, len(rows), page), shown, issued=issued))
 
 
 def _page_number(text: str) -> int:
@@ -56,23 +71,15 @@ def _refusal(request: Request, params: dict[str, str], rut: int) -> Response | N
     return None
 
 
-def issued(state: SimulatorState, request: Request) -> Response:
-    """TMBCOC_InformeMensualBhe.cgi: companies in the simulator issue no BHE, so any query gets an empty report."""
-    rut = state.session_rut(request)
-    if rut is None:
-        return html(pages.login_wall())
-    params = request.query if request.method == "GET" else request.form
-    year, month = params.get("cbanoinformemensual", ""), params.get("cbmesinformemensual", "")
-    return _report(pages.bhe_report(_meta(rut, year, month, 0, 1), []))
-
-
-def _month_rows(state: SimulatorState, rut: int, year: str, month: str, count: int | None) -> list[dict]:
+def _month_rows(
+    state: SimulatorState, rut: int, year: str, month: str, rows_of: RowsOf, count: int | None
+) -> list[dict]:
     # A one-digit month gives an empty report, not an error (as on the real CGI).
     if not (_YEAR.match(year) and _MONTH.match(month)):
         return []
     if (int(year), int(month)) > (state.today.year, state.today.month):
         return []
-    return fee_receipts(rut, year + month, count)
+    return rows_of(rut, year + month, count)
 
 
 def _meta(rut: int, year: str, month: str, total: int, page: int) -> dict[str, str]:

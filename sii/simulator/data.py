@@ -15,13 +15,14 @@ from sii.simulator.documents import (
     split_period,
     vat,
 )
-from sii.simulator.fees import fee_receipts, retention, retention_rate_bp
+from sii.simulator.fees import fee_receipts, issued_fee_receipts, retention, retention_rate_bp
 from sii.simulator.names import rng_for
 
 __all__ = [
     "f29_codes",
     "f29_declarations",
     "fee_receipts",
+    "issued_fee_receipts",
     "purchases",
     "resumen",
     "retention",

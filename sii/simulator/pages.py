@@ -56,7 +56,7 @@ def bhe_host_undefined() -> str:
     return _page("Error", "<p>I082:host no definido</p>")
 
 
-def bhe_report(meta: dict[str, str], rows: list[dict[str, str]]) -> str:
+def bhe_report(meta: dict[str, str], rows: list[dict[str, str]], *, issued: bool = False) -> str:
     """The monthly report as §9 saw it: MAXFILAS and CantidadFilas, xml_values strings, suma_* as
     unquoted numbers summed with += row by row, 1-based row indices, amounts through formatMiles.
     No charset is declared: the caller sends ISO-8859-1 bytes."""
@@ -69,11 +69,13 @@ def bhe_report(meta: dict[str, str], rows: list[dict[str, str]]) -> str:
         if row["estado"] == "N":
             lines += [f"xml_values['{key}'] += {int(row[field])};" for key, field in _SUMS.items()]
     script = "\n".join(lines)
-    title = "<title>Informe Mensual de Boletas de Honorarios Recibidas</title>"
+    title = f"<title>Informe Mensual de Boletas de Honorarios {'Emitidas' if issued else 'Recibidas'}</title>"
     return f"<html><head>{title}</head><body><script>\n{script}\n</script></body></html>"
 
 
 _AMOUNTS = frozenset({"totalhonorarios", "honorariosliquidos", "retencion_receptor", "retencion_emisor"})
+# [I] The issued report's xml_values totals are assumed to carry the received report's keys: no
+# capture of the issued page's totals was found (sii-contracts §2.1, §9).
 _SUMS = {
     "suma_honorarios": "totalhonorarios",
     "suma_retencion_receptor": "retencion_receptor",

@@ -106,6 +106,12 @@ def bhe_row(row: dict) -> dict:
     return shaped
 
 
+def bhe_issued_row(row: dict) -> dict:
+    """An issued-boletas row: some receptors' names as HTML entities, as on the received report."""
+    entities = int(row["rutreceptor"]) % 2 == 1
+    return {**row, "nombrereceptor": html_name(row["nombrereceptor"], entities=entities)}
+
+
 def html_name(name: str, *, entities: bool) -> str:
     """& is always &amp;; accented letters become named entities only when `entities` (the SII mixes
     both), else they stay ISO-8859-1 bytes."""

@@ -268,7 +268,11 @@ class FaultSystem:
         return {
             "compras": keys(data.purchases, rcv_key),
             "ventas": keys(data.sales, rcv_key),
-            "honorarios": keys(data.fee_receipts, lambda row: (int(row["rutemisor"]), int(row["nroboleta"]))),
+            # Received boletas are keyed by their issuer; issued ones' issuer is the company itself.
+            "honorarios": sorted(
+                keys(data.fee_receipts, lambda row: (int(row["rutemisor"]), int(row["nroboleta"])))
+                + keys(data.issued_fee_receipts, lambda row: (company.rut_body, int(row["nroboleta"])))
+            ),
         }
 
     def _wait(self, predicate, *, timeout: float, what: str):

@@ -346,6 +346,23 @@ def test_purchases_can_be_found_by_counterparty_rut_in_any_spelling(console):
         assert list(console.get(url, {"q": term}).context["cl"].result_list) == [wanted]
 
 
+def test_issued_fee_receipts_show_their_receptor_and_are_found_by_its_rut(console):
+    issued = FeeReceiptFactory(
+        direction="EMITIDA",
+        receptor_rut=96806980,
+        receptor_dv="2",
+        receptor_name="Cliente Grande SpA",
+        retencion_emisor=0,
+    )
+    FeeReceiptFactory()  # a received one: no receptor
+    url = reverse("admin:sii_feereceipt_changelist")
+
+    page = console.get(url).content.decode()
+    assert "96.806.980-2" in page
+    assert "Cliente Grande SpA" in page
+    assert list(console.get(url, {"q": "96.806.980-2"}).context["cl"].result_list) == [issued]
+
+
 def test_purchases_can_be_found_by_folio_and_show_chilean_amounts(console):
     wanted = PurchaseDocumentFactory(folio=4321, monto_total=1_190_000)
     PurchaseDocumentFactory(folio=999)

@@ -25,6 +25,7 @@ from sii.rut import Rut
 from sii.services.clients import sii_client_config
 from sii.simulator import data, wire
 from sii.simulator.app import SiiSimulator
+from sii.simulator.names import company_name
 from tests.sii.conftest import PASSWORD, SIM_CONFIG
 
 LOGIN = "CAutInicio.cgi"
@@ -293,6 +294,48 @@ def test_a_month_whose_pages_all_repeat_page_one_fails_as_incomplete(
     with pytest.raises(SiiIncompleteMonth, match=rf"bhe {PERIOD}: the SII listed 100 of the 250 boletas"):
         sii_client.bhe_recibidas(period=PERIOD)
     assert sim.requests_to("TMBCOC_InformeMensualBheRec.cgi") == 2  # it stops at the repeated page
+
+
+def test_issued_boletas_parse_with_the_company_as_issuer_and_the_receptor_as_counterparty(
+    sii_client: SiiClient, sim: SiiSimulator, company_rut: Rut
+) -> None:
+    period = next(p for p in _months(2024) if data.issued_fee_receipts(company_rut.body, p))
+    expected = data.issued_fee_receipts(company_rut.body, period)
+    receipts = sii_client.bhe_emitidas(period=period)
+    assert [r.raw for r in receipts] == expected  # names decoded back from their entities
+    assert {(r.issuer_rut, r.issuer_dv) for r in receipts} == {(company_rut.body, company_rut.dv)}
+    assert {r.issuer_name for r in receipts} == {company_name(company_rut.body)}
+    assert [(r.receptor_rut, r.receptor_dv, r.receptor_name) for r in receipts] == [
+        (int(row["rutreceptor"]), row["dvreceptor"], row["nombrereceptor"]) for row in expected
+    ]
+    assert all(r.monto_liquido == r.monto_bruto - r.retencion - r.retencion_emisor for r in receipts)
+    assert sim.requests_to("TMBCOC_InformeMensualBhe.cgi") == 1
+    assert sim.requests_to("TMBCOC_InformeMensualBheRec.cgi") == 0
+
+
+def test_a_month_of_250_issued_boletas_is_read_across_three_pages_of_100(
+    sii_client: SiiClient, sim: SiiSimulator, company_rut: Rut
+) -> None:
+    sim.faults.add("/cgi_IMT/TMBCOC_InformeMensualBhe.cgi", f"bhe_count:250:{PERIOD}", times=None)
+    receipts = sii_client.bhe_emitidas(period=PERIOD)
+    assert [r.raw for r in receipts] == data.issued_fee_receipts(company_rut.body, PERIOD, 250)
+    assert len({r.numero for r in receipts}) == 250
+    assert sim.requests_to("TMBCOC_InformeMensualBhe.cgi") == 3
+
+
+def test_an_issued_month_whose_pages_all_repeat_page_one_fails_as_incomplete(
+    sii_client: SiiClient, sim: SiiSimulator
+) -> None:
+    sim.faults.add("/cgi_IMT/", "bhe_repeat_first_page:250", times=None)
+    with pytest.raises(SiiIncompleteMonth, match=rf"bhe emitidas {PERIOD}: the SII listed 100 of the 250"):
+        sii_client.bhe_emitidas(period=PERIOD)
+
+
+def test_issued_boletas_of_a_future_month_are_empty_after_one_page(
+    sii_client: SiiClient, sim: SiiSimulator
+) -> None:
+    assert sii_client.bhe_emitidas(period="202512") == []
+    assert sim.requests_to("TMBCOC_InformeMensualBhe.cgi") == 1
 
 
 def test_bhe_names_come_decoded_from_entities_and_iso_8859_1(

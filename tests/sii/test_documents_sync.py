@@ -17,7 +17,9 @@ def expected_counts(company, periods):
     return {
         "compras": sum(len(data.purchases(body, p)) for p in periods),
         "ventas": sum(len(data.sales(body, p)) for p in periods),
-        "honorarios": sum(len(data.fee_receipts(body, p)) for p in periods),
+        "honorarios": sum(
+            len(data.fee_receipts(body, p)) + len(data.issued_fee_receipts(body, p)) for p in periods
+        ),
     }
 
 
@@ -36,6 +38,35 @@ def test_sync_stores_every_purchase_sale_and_fee_receipt_of_the_months(company, 
         assert result[surface]["period"] == periods[-1]
         assert sorted(result[surface]["periods"]) == periods
     assert result["success"] is True
+
+
+def test_sync_stores_fee_receipts_of_both_directions_and_counts_each(company, client_for):
+    periods = periods_ending(months=3, month_offset=1)
+    received = {p: len(data.fee_receipts(company.rut_body, p)) for p in periods}
+    issued = {p: len(data.issued_fee_receipts(company.rut_body, p)) for p in periods}
+    assert sum(issued.values()) > 0  # the company's months do hold issued boletas
+
+    result = documents_sync(company=company, months=3, month_offset=1, client=client_for(company))
+
+    honorarios = result["honorarios"]
+    assert (honorarios["recibidas"], honorarios["emitidas"]) == (sum(received.values()), sum(issued.values()))
+    assert honorarios["total"] == honorarios["recibidas"] + honorarios["emitidas"]
+    for period in periods:
+        assert (honorarios["periods"][period]["recibidas"], honorarios["periods"][period]["emitidas"]) == (
+            received[period],
+            issued[period],
+        )
+    emitidas = FeeReceipt.objects.filter(company=company, direction=FeeReceipt.Direction.EMITIDA)
+    assert emitidas.count() == sum(issued.values())
+    assert set(emitidas.values_list("issuer_rut", "issuer_dv")) == {(company.rut_body, company.rut_dv)}
+    assert not emitidas.filter(receptor_rut=None).exists()
+    recibidas = FeeReceipt.objects.filter(company=company, direction=FeeReceipt.Direction.RECIBIDA)
+    assert recibidas.count() == sum(received.values())
+    assert not recibidas.exclude(receptor_rut=None).exists()
+
+    again = documents_sync(company=company, months=3, month_offset=1, client=client_for(company))
+    assert again["honorarios"]["created"] == again["honorarios"]["updated"] == 0
+    assert FeeReceipt.objects.filter(company=company).count() == honorarios["total"]
 
 
 def test_resync_of_the_same_data_creates_nothing_and_writes_nothing(company, client_for):

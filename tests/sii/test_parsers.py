@@ -18,6 +18,7 @@ from sii.client.parsers import (
     SII_TZ,
     f29_row,
     fee_receipt_row,
+    issued_fee_receipt_row,
     parse_bhe_report,
     parse_date,
     parse_datetime,
@@ -102,6 +103,58 @@ def test_a_bhe_row_becomes_a_fee_receipt_keeping_its_raw_fields() -> None:
         True,
         date(2025, 9, 30),
         1300000,
+    )
+
+
+ISSUED_ROW = {
+    "nroboleta": "311",
+    "usuemisor": "76100090",
+    "fechaemision": "02/08/2025",
+    "rutreceptor": "96806980",
+    "dvreceptor": "k",
+    "nombrereceptor": " CLIENTE SPA ",
+    "fecha_boleta": "02/08/2025",
+    "totalhonorarios": "384.879",
+    "es_soc_profesional": "NO",
+    "email_envio": "a@b.cl",
+    "retencion_emisor": "0",
+    "retencion_receptor": "55.807",
+    "honorariosliquidos": "329.072",
+    "estado": "N",
+    "fechaanulacion": " ",
+    "codigobarras": "76100090311ABCDEF012",
+}
+
+
+def test_an_issued_bhe_row_has_the_company_as_issuer_and_the_receptor_as_counterparty() -> None:
+    receipt = issued_fee_receipt_row(ISSUED_ROW, issuer=(76100090, "k", "EMPRESA SPA "))
+    assert (receipt.numero, receipt.issuer_rut, receipt.issuer_dv, receipt.issuer_name) == (
+        311,
+        76100090,
+        "K",
+        "EMPRESA SPA",
+    )
+    assert (receipt.receptor_rut, receipt.receptor_dv, receipt.receptor_name) == (
+        96806980,
+        "K",
+        "CLIENTE SPA",
+    )
+    assert (receipt.monto_bruto, receipt.retencion, receipt.retencion_emisor, receipt.monto_liquido) == (
+        384879,
+        55807,
+        0,
+        329072,
+    )
+    assert (receipt.issued_on, receipt.anulada, receipt.raw) == (date(2025, 8, 2), False, ISSUED_ROW)
+
+
+def test_a_received_bhe_row_has_no_receptor_fields() -> None:
+    receipt = fee_receipt_row(parse_bhe_report(REPORT).rows[0])
+    assert (receipt.receptor_rut, receipt.receptor_dv, receipt.receptor_name, receipt.retencion_emisor) == (
+        None,
+        "",
+        "",
+        0,
     )
 
 

@@ -20,6 +20,7 @@ RCV_NS = "cl.sii.sdi.lob.diii.consdcv.data.api.interfaces.FacadeService/"
 F29 = "/propuestaf29ui/services/data/facadeAdapterService/getDeclaracionConEstados"
 F29_NS = "cl.sii.sdi.lob.iva.propuestaf29.data.api.interfaces.FacadeAdapterService/getDeclaracionConEstados"
 BHE = "/cgi_IMT/TMBCOC_InformeMensualBheRec.cgi"
+BHE_ISSUED = "/cgi_IMT/TMBCOC_InformeMensualBhe.cgi"
 BROWSER = {"User-Agent": "Mozilla/5.0", "Referer": "http://sii.test/cgi_IMT/TMBCOC_InformeAnualBheRec.cgi"}
 PERIOD = "202503"
 
@@ -190,10 +191,17 @@ def test_f29_with_a_one_digit_month_is_an_error(wire: httpx.Client, company_rut:
     assert wire.post(F29, json=f29_body(company_rut, mes="3")).json()["metaData"]["errors"]
 
 
-def bhe(wire: httpx.Client, rut: Rut, month: str = "03", page: int = 1, headers: dict | None = None) -> str:
+def bhe(
+    wire: httpx.Client,
+    rut: Rut,
+    month: str = "03",
+    page: int = 1,
+    headers: dict | None = None,
+    path: str = BHE,
+) -> str:
     params = {"rut_arrastre": str(rut.body), "dv_arrastre": rut.dv, "cbanoinformemensual": "2025"}
     params |= {"cbmesinformemensual": month, "pagina_solicitada": str(page)}
-    return wire.get(BHE, params=params, headers=BROWSER if headers is None else headers).text
+    return wire.get(path, params=params, headers=BROWSER if headers is None else headers).text
 
 
 def test_bhe_report_holds_the_js_maps_with_one_based_rows(wire: httpx.Client, company_rut: Rut) -> None:
@@ -229,11 +237,49 @@ def test_bhe_without_browser_headers_answers_host_undefined(wire: httpx.Client, 
     assert "I082:host no definido" in bhe(wire, company_rut, headers={"User-Agent": "python-httpx"})
 
 
+def test_issued_report_lists_the_companys_own_boletas_with_their_receptors(
+    wire: httpx.Client, company_rut: Rut
+) -> None:
+    month = next(m for m in range(1, 13) if data.issued_fee_receipts(company_rut.body, f"2025{m:02d}"))
+    issued = data.issued_fee_receipts(company_rut.body, f"2025{month:02d}")
+    page = bhe(wire, company_rut, month=f"{month:02d}", path=BHE_ISSUED)
+    assert "Boletas de Honorarios Emitidas" in page
+    assert f"xml_values['total_boletas'] = \"{len(issued)}\";" in page
+    assert f"var CantidadFilas={len(issued)};" in page
+    assert f"arr_informe_mensual['nroboleta_1'] = \"{issued[0]['nroboleta']}\";" in page
+    assert f"arr_informe_mensual['rutreceptor_1'] = \"{issued[0]['rutreceptor']}\";" in page
+    assert "rutemisor" not in page
+
+
+def test_issued_report_pages_by_100_from_page_1(
+    wire: httpx.Client, sim: SiiSimulator, company_rut: Rut
+) -> None:
+    sim.faults.add(BHE_ISSUED, "bhe_count:150", times=None)
+    first, second = bhe(wire, company_rut, path=BHE_ISSUED), bhe(wire, company_rut, page=2, path=BHE_ISSUED)
+    assert "var CantidadFilas=100;" in first
+    assert "var CantidadFilas=50;" in second
+    assert "xml_values['total_boletas'] = \"150\";" in second
+
+
+def test_issued_report_for_another_rut_is_a_non_report_page(wire: httpx.Client) -> None:
+    page = bhe(wire, rut_of(77879240), path=BHE_ISSUED)
+    assert "xml_values" not in page
+    assert "autorizado" in page
+
+
+def test_issued_report_needs_browser_headers_and_a_session(raw: httpx.Client, company_rut: Rut) -> None:
+    assert "xml_values" not in bhe(raw, company_rut, path=BHE_ISSUED)  # no session: the login wall
+    login(raw, company_rut)
+    page = bhe(raw, company_rut, headers={"User-Agent": "python-httpx"}, path=BHE_ISSUED)
+    assert "I082:host no definido" in page
+
+
 def test_generated_data_is_the_same_every_time(company_rut: Rut) -> None:
     body = company_rut.body
     assert data.purchases(body, PERIOD) == data.purchases(body, PERIOD)
     assert data.sales(body, PERIOD) == data.sales(body, PERIOD)
     assert data.fee_receipts(body, PERIOD) == data.fee_receipts(body, PERIOD)
+    assert data.issued_fee_receipts(body, PERIOD) == data.issued_fee_receipts(body, PERIOD)
     assert data.purchases(body, PERIOD) != data.purchases(body, "202504")
 
 
