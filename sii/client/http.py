@@ -185,7 +185,7 @@ class SiiClient:
         method = namespace.rsplit("/", 1)[-1]
         url, referer = self._urls["rcv"] + _RCV_PATH + method, self._urls["rcv"] + "/consdcvinternetui/"
         envelope = self._post_json(method, period, body, url, referer=referer)
-        failures.check_namespace(envelope, namespace, method)
+        failures.check_namespace(envelope, namespace, f"{method} {period}")
         return failures.rcv_rows(envelope, f"{method} {period}"), envelope
 
     # -- F29 -----------------------------------------------------------------------------------
@@ -199,8 +199,8 @@ class SiiClient:
             body = bodies.f29_estados(self._token or "", self.rut, period)
             url, referer = self._urls["rcv"] + _F29_PATH + method, self._urls["rcv"] + "/propuestaf29ui/"
             envelope = self._post_json(method, period, body, url, referer=referer)
-            failures.check_namespace(envelope, body["metaData"]["namespace"], method)
-            return failures.f29_rows(envelope, method)
+            failures.check_namespace(envelope, body["metaData"]["namespace"], f"{method} {period}")
+            return failures.f29_rows(envelope, f"{method} {period}")
 
         rows = self._session_call(method, period, call)
         with failures.unexpected_rows(method):
@@ -213,8 +213,8 @@ class SiiClient:
             "Referer": referer,
         }
         response = self._request(method, period, "POST", url, json=body, headers=headers)
-        failures.check_status(response, method, session_surface=True)
-        return failures.json_body(response, method)
+        failures.check_status(response, f"{method} {period}", session_surface=True)
+        return failures.json_body(response, f"{method} {period}")
 
     # -- BHE -----------------------------------------------------------------------------------
 
