@@ -64,6 +64,18 @@ def database_url(database: dict) -> str:
     return f"postgres://{user}@{host}:{port}/{database['NAME']}"
 
 
+def manage_check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    """`manage.py check` in a subprocess with `env` on top of a clean environment: start-up
+    reads the settings, so a bad value fails here as it would in a deployment."""
+    clean = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT, env={**clean, "VAR_DIR": str(tmp_path), **env}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
 class WorkerProcess:
     """`celery -A config worker` in a subprocess; `env` is its whole environment.
 

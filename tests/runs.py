@@ -1,13 +1,16 @@
-"""Helpers for tests of task runs: stored results, and a run that failed the way syncs fail."""
+"""Helpers for tests of task runs: stored results, a failed sync run, launches a worker finishes."""
 
 import json
 
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
+from tasks_api.services.launches import task_launch
 from tests.factories import TaskLaunchFactory
+from tests.processes import wait_for
 
 CHANGELIST = "/admin/tasks_api/tasklaunch/"
+FINISHED = {"SUCCESS", "FAILURE", "REVOKED"}
 
 
 def stored(launch, status, result=None, traceback=None) -> TaskResult:
@@ -28,3 +31,16 @@ def failed_run(company=None):
         "Traceback (most recent call last):\n  boom",
     )
     return launch
+
+
+def launch(task_type: str, **params) -> str:
+    """Record and publish a launch (for tests with a real worker); its task id."""
+    return str(task_launch(task_type=task_type, params=params, launched_by="system").task_id)
+
+
+def finished(task_id: str, timeout: float = 90) -> TaskResult:
+    """The run's result row once it finished."""
+    return wait_for(
+        lambda: TaskResult.objects.filter(task_id=task_id, status__in=FINISHED).first(),
+        timeout=timeout, what=f"task {task_id} to finish",
+    )  # fmt: skip

@@ -35,8 +35,9 @@ def task_launch_children(
     dispatched = 0
     for batch in _chunks(params_list, batch_size):
         ids = _record(parent_task_id, task_type, batch)
-        if _revoked_at(parent_task_id):  # read after the insert: see task_revoke's order
-            _born_revoked(parent_task_id, ids)
+        revocation = _revocation(parent_task_id)  # read after the insert: see task_revoke's order
+        if revocation["revoke_requested_at"]:
+            _born_revoked(ids, revocation)
             raise TaskRevoked()
         launches_publish(launches=list(_unpublished(ids)))
         dispatched += len(ids)
@@ -60,19 +61,17 @@ def _record(parent_task_id: str, task_type: str, batch: Sequence[dict]) -> list[
     return [child.task_id for child in children]
 
 
-def _revoked_at(parent_task_id: str):
-    return (
-        TaskLaunch.objects.filter(task_id=parent_task_id)
-        .values_list("revoke_requested_at", flat=True)
-        .first()
-    )
+def _revocation(parent_task_id: str) -> dict:
+    """The parent's revocation (when, by whom); none for a parent with no record."""
+    fields = ("revoke_requested_at", "revoked_by_id")
+    found = TaskLaunch.objects.filter(task_id=parent_task_id).values(*fields).first()
+    return found or dict.fromkeys(fields)
 
 
-def _born_revoked(parent_task_id: str, ids: list[str]) -> None:
-    parent = TaskLaunch.objects.get(task_id=parent_task_id)
-    TaskLaunch.objects.filter(task_id__in=ids, revoke_requested_at__isnull=True).exclude(
-        enqueued=True
-    ).update(revoke_requested_at=parent.revoke_requested_at, revoked_by=parent.revoked_by)
+def _born_revoked(ids: list[str], revocation: dict) -> None:
+    """The batch's unpublished children carry the parent's revocation: they will never run."""
+    unpublished = TaskLaunch.objects.filter(task_id__in=ids, revoke_requested_at__isnull=True)
+    unpublished.exclude(enqueued=True).update(**revocation)
 
 
 def _unpublished(ids: list[str]) -> Iterable[TaskLaunch]:

@@ -1,22 +1,10 @@
 """Settings come from the environment, and bad values stop start-up with a clear message."""
 
 import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.processes import ROOT
-
-
-def check_with(tmp_path, **env: str) -> subprocess.CompletedProcess:
-    clean = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
-    }
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT, env={**clean, "VAR_DIR": str(tmp_path), **env}, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+from tests.processes import manage_check
 
 
 @pytest.mark.parametrize(
@@ -37,7 +25,7 @@ def check_with(tmp_path, **env: str) -> subprocess.CompletedProcess:
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_the_variable(tmp_path, variable, value, message):
-    done = check_with(tmp_path, **{variable: value})
+    done = manage_check(tmp_path, **{variable: value})
 
     assert done.returncode != 0
     assert "ImproperlyConfigured" in done.stderr
@@ -45,7 +33,7 @@ def test_a_bad_setting_stops_start_up_naming_the_variable(tmp_path, variable, va
 
 
 def test_the_embedded_default_needs_no_environment_and_keeps_its_secrets_out_of_the_repo(tmp_path):
-    done = check_with(tmp_path)
+    done = manage_check(tmp_path)
 
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600

@@ -5,6 +5,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Literal, Self
 
@@ -55,15 +56,16 @@ def pg_bindir() -> Path:
     return Path(found.stdout.strip())
 
 
-class _Server:
+class _Server(ABC):
     """What both servers share: one process, its directory and log, stop-by-signal, clean-up."""
 
     process: subprocess.Popen | None = None
     log_path: Path
     root: Path
 
+    @abstractmethod
     def start(self) -> None:
-        raise NotImplementedError
+        """Start the server (again, on the same port and directory) and wait until it answers."""
 
     @property
     def running(self) -> bool:

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from django_celery_results.models import TaskResult
 
 from sii import crypto
 from sii.models import Company
@@ -15,30 +14,17 @@ from sii.services.periods import today
 from tasks_api.models import TaskLaunch
 from tasks_api.selectors.launches import task_children_counts
 from tasks_api.selectors.status import task_status_get
-from tasks_api.services.launches import task_launch
 from tests.factories import SIMULATOR_CLAVE, CompanyFactory
 from tests.processes import wait_for
+from tests.runs import FINISHED, finished, launch
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-FINISHED = {"SUCCESS", "FAILURE", "REVOKED"}
 BUSY = "another sync of this company is running (task {})"
 
 
 @pytest.fixture(autouse=True)
 def worker(celery_worker_process):
     return celery_worker_process
-
-
-def launch(task_type: str, **params) -> str:
-    return str(task_launch(task_type=task_type, params=params, launched_by="system").task_id)
-
-
-def finished(task_id: str, timeout: float = 90) -> TaskResult:
-    return wait_for(
-        lambda: TaskResult.objects.filter(task_id=task_id, status__in=FINISHED).first(),
-        timeout=timeout,
-        what=f"task {task_id} to finish",
-    )
 
 
 class Watch:

@@ -12,28 +12,16 @@ from sii.services.periods import periods_ending, today
 from sii.tasks import sync_documents
 from tasks_api.models import TaskLaunch
 from tasks_api.selectors.launches import task_children_counts
-from tasks_api.services.launches import task_launch
 from tests.factories import CompanyFactory, SubscriptionFactory
 from tests.processes import wait_for
+from tests.runs import finished, launch
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-FINISHED = {"SUCCESS", "FAILURE", "REVOKED"}
 
 
 @pytest.fixture(autouse=True)
 def worker(celery_worker_process):
     return celery_worker_process
-
-
-def launch(task_type: str, **params) -> str:
-    return str(task_launch(task_type=task_type, params=params, launched_by="system").task_id)
-
-
-def finished(task_id: str, timeout: float = 60) -> TaskResult:
-    return wait_for(
-        lambda: TaskResult.objects.filter(task_id=task_id, status__in=FINISHED).first(),
-        timeout=timeout, what=f"task {task_id} to finish",
-    )  # fmt: skip
 
 
 def result_of(task_id: str) -> dict:

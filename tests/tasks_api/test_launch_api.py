@@ -202,7 +202,10 @@ def test_the_admin_launch_form_refuses_a_second_fan_out_run_too(client, superuse
 
 # SQLite's in-memory test database is shared between threads through a shared cache, whose table
 # locks fail at once instead of waiting; on a file the same race ends in one launch and one 409.
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrency")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite's shared in-memory test database fails concurrent writers at once; make test runs on PostgreSQL",
+)
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_fan_out_launches_record_exactly_one_run(monkeypatch):
     user = UserFactory()  # not a group member: a transactional test may run after the groups were flushed

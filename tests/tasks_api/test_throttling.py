@@ -1,13 +1,9 @@
 """Launches are rate-limited per user (429 with Retry-After); reads, status polling above all, never are."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from django.core.cache import caches
 
-from tests.processes import ROOT
+from tests.processes import manage_check
 from tests.tasks_api.conftest import client_for, user_in
 
 pytestmark = pytest.mark.django_db
@@ -90,23 +86,13 @@ def test_launches_are_counted_in_the_cache_the_settings_name(api, operator, sett
     assert (caches["throttle"].get(key) is not None, caches["default"].get(key)) == (True, None)
 
 
-def manage_py_check(tmp_path, **env: str) -> subprocess.CompletedProcess:
-    clean = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
-    }
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT, env={**clean, "VAR_DIR": str(tmp_path), **env}, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-
-
 @pytest.mark.parametrize("rate", ["fast", "60/fortnight", "-1/min"])
 def test_a_malformed_launch_rate_stops_start_up_naming_the_variable(tmp_path, rate):
-    done = manage_py_check(tmp_path, API_LAUNCH_RATE=rate)
+    done = manage_check(tmp_path, API_LAUNCH_RATE=rate)
 
     assert done.returncode != 0
     assert f"API_LAUNCH_RATE={rate!r} is not a rate like 60/min" in done.stderr
 
 
 def test_a_drf_rate_is_accepted(tmp_path):
-    assert manage_py_check(tmp_path, API_LAUNCH_RATE="1000/day").returncode == 0
+    assert manage_check(tmp_path, API_LAUNCH_RATE="1000/day").returncode == 0
