@@ -48,6 +48,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#installed-apps
 INSTALLED_APPS = [
+    # The admin theme comes before django.contrib.admin: its templates override the stock ones.
+    "unfold",
+    "unfold.contrib.filters",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -101,6 +104,20 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic fills it; whiten
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Admin console
+# ------------------------------------------------------------------------------
+# https://unfoldadmin.com/docs/configuration/settings/
+# The operators' console is Django's admin under the unfold theme; its htmx and Chart.js are
+# served from the theme's own static files (no CDN).
+UNFOLD = {
+    "SITE_TITLE": "sii-tasks",
+    "SITE_HEADER": "sii-tasks",
+    "SITE_SUBHEADER": "SII sync runs",
+    "SITE_SYMBOL": "sync",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
 }
 
 # Database
@@ -323,6 +340,25 @@ CELERY_BEAT_SCHEDULER = "tasks_api.beat:LeasedDatabaseScheduler"
 # after the holder stops renewing it.
 BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 30, minimum=5)
 
+# API: waiting for a run, run history, idempotent launches (README "Watching runs from a program")
+# ------------------------------------------------------------------------------
+# https://redis.io/docs/latest/develop/interact/pubsub/
+# GET /api/celery/tasks/{id}?wait=N answers when the run finishes or after N seconds (at most
+# this many): finishing runs publish on a Redis channel, and the waiting request sleeps on it.
+TASKS_API_WAIT_MAX_SECONDS = 30
+# Where runs announce that they finished: REDIS_URL, else the broker when it is Redis. Empty
+# (the embedded default) means no notifications: a wait checks the run every few seconds instead.
+TASKS_API_NOTIFY_REDIS_URL = _REDIS_URL or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
+)
+# Seconds between those checks without Redis (the database connection is closed in between).
+TASKS_API_WAIT_CHECK_SECONDS = env_float("API_WAIT_CHECK_SECONDS", 2.0, minimum=0.1)
+# Runs per page of the run history and of a fan-out's children (page_size may ask up to the max).
+TASKS_API_PAGE_SIZE = 50
+TASKS_API_MAX_PAGE_SIZE = 500
+# How long an Idempotency-Key replays its first answer; the reconciler deletes older keys.
+TASKS_API_IDEMPOTENCY_HOURS = 24
+
 # SII
 # ------------------------------------------------------------------------------
 # simulator: the bundled SII simulator (python manage.py run_sii_simulator); live: sii.cl.
@@ -359,6 +395,13 @@ except ValueError:
     ) from None
 # How many fan-out children an all-companies task publishes per batch.
 SII_FANOUT_BATCH_SIZE = env_int("SII_FANOUT_BATCH_SIZE", 500, minimum=1)
+
+# SII simulator (python manage.py run_sii_simulator; README "The SII client and the simulator")
+# ------------------------------------------------------------------------------
+# https://docs.python.org/3/library/socketserver.html#socketserver.ThreadingMixIn
+# Seconds each simulated SII request takes, give or take half (the same request always waits the
+# same): `make run` sets 0.2 so a demo sync can be watched. 0 elsewhere; tests build their own.
+SII_SIMULATOR_LATENCY = env_float("SII_SIMULATOR_LATENCY", 0.0)
 
 # Logging
 # ------------------------------------------------------------------------------

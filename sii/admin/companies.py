@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from unfold.admin import ModelAdmin, TabularInline
 
 from sii import selectors
 from sii.admin.columns import RutSearchMixin
@@ -18,7 +19,7 @@ from tasks_api import permissions
 SYNC_FIELDS = ("last_documents_sync_at", "last_f29_sync_at", "synced_documents")
 
 
-class SubscriptionInline(admin.TabularInline):
+class SubscriptionInline(TabularInline):
     model = Subscription
     fields = ("status", "starts_on", "ends_on", "created_at")
     readonly_fields = ("created_at",)
@@ -52,7 +53,7 @@ class RejectedClaveFilter(admin.SimpleListFilter):
 
 
 @admin.register(Company)
-class CompanyAdmin(RutSearchMixin, admin.ModelAdmin):
+class CompanyAdmin(RutSearchMixin, ModelAdmin):
     form = CompanyAdminForm
     list_display = (
         "name",

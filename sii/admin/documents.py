@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.db.models import QuerySet
+from unfold.admin import ModelAdmin
 
 from sii.admin.columns import RutSearchMixin, amount_column, raw_row, rut_column
 from sii.models import F29Declaration, FeeReceipt, PurchaseDocument, RcvSummary, SaleDocument, signed_amount
@@ -13,7 +14,7 @@ COMPANY_FILTER = ("company", admin.RelatedOnlyFieldListFilter)
 RCV_AMOUNTS = ("exento", "neto", "iva", "total")
 
 
-class SyncedRowAdmin(RutSearchMixin, admin.ModelAdmin):
+class SyncedRowAdmin(RutSearchMixin, ModelAdmin):
     """Rows are what the SII said: browse them, never edit them here (the next sync would undo it)."""
 
     list_filter: ClassVar[tuple[Any, ...]] = ("period", COMPANY_FILTER)

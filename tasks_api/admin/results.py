@@ -2,17 +2,24 @@
 
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
-from django_celery_results.admin import TaskResultAdmin
-from django_celery_results.models import TaskResult
+from django_celery_results.admin import GroupResultAdmin, TaskResultAdmin
+from django_celery_results.models import GroupResult, TaskResult
+from unfold.admin import ModelAdmin
 
 from tasks_api.admin import display
 from tasks_api.models import TaskLaunch
 
 admin.site.unregister(TaskResult)
+admin.site.unregister(GroupResult)
+
+
+@admin.register(GroupResult)
+class ThemedGroupResultAdmin(GroupResultAdmin, ModelAdmin):
+    pass
 
 
 @admin.register(TaskResult)
-class LinkedTaskResultAdmin(TaskResultAdmin):
+class LinkedTaskResultAdmin(TaskResultAdmin, ModelAdmin):
     list_display = [*TaskResultAdmin.list_display, "launch_record"]
 
     def get_queryset(self, request):

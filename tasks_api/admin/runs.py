@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from rest_framework import fields as drf_fields
+from unfold.admin import ModelAdmin
 
 from tasks_api import permissions
 from tasks_api.admin import actions, display, launch_views
@@ -70,7 +71,7 @@ class PeriodicTaskFilter(admin.SimpleListFilter):
 
 
 @admin.register(TaskLaunch)
-class TaskLaunchAdmin(admin.ModelAdmin):
+class TaskLaunchAdmin(ModelAdmin):
     list_display = [
         "short_id", "task_type", "subject", "status_badge", "launched", "created_at",
         "started", "finished", "run_time", "retries",

@@ -5,8 +5,17 @@ import json
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
-from django_celery_beat.admin import PeriodicTaskAdmin
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm, TaskSelectWidget
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
+from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from tasks_api import permissions
 from tasks_api.admin import display
@@ -14,11 +23,44 @@ from tasks_api.registry import UnknownTaskType
 from tasks_api.services.catalog import FanOutAlreadyRunning, InvalidParams, task_launch_validated
 from tasks_api.services.launches import TaskLaunchFailed
 
-admin.site.unregister(PeriodicTask)
+for model in (PeriodicTask, ClockedSchedule, CrontabSchedule, SolarSchedule, IntervalSchedule):
+    admin.site.unregister(model)
+
+
+class ThemedTaskSelectWidget(UnfoldAdminSelectWidget, TaskSelectWidget):
+    pass
+
+
+class ThemedPeriodicTaskForm(PeriodicTaskForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["task"].widget = UnfoldAdminTextInputWidget()
+        self.fields["regtask"].widget = ThemedTaskSelectWidget()
+
+
+@admin.register(ClockedSchedule)
+class ThemedClockedScheduleAdmin(beat_admin.ClockedScheduleAdmin, ModelAdmin):
+    pass
+
+
+@admin.register(CrontabSchedule)
+class ThemedCrontabScheduleAdmin(beat_admin.CrontabScheduleAdmin, ModelAdmin):
+    pass
+
+
+@admin.register(SolarSchedule)
+class ThemedSolarScheduleAdmin(beat_admin.SolarScheduleAdmin, ModelAdmin):
+    pass
+
+
+@admin.register(IntervalSchedule)
+class ThemedIntervalScheduleAdmin(beat_admin.IntervalScheduleAdmin, ModelAdmin):
+    pass
 
 
 @admin.register(PeriodicTask)
-class RecordedPeriodicTaskAdmin(PeriodicTaskAdmin):
+class RecordedPeriodicTaskAdmin(PeriodicTaskAdmin, ModelAdmin):
+    form = ThemedPeriodicTaskForm
     # Beat's own "Run selected tasks" bypasses the launch records and hides the task ids.
     actions = [action for action in PeriodicTaskAdmin.actions if action != "run_tasks"] + ["run_now"]
     list_display = [*PeriodicTaskAdmin.list_display, "recent_runs"]
