@@ -49,3 +49,19 @@ def run_link(task_id: str, label=None) -> str:
 
 def run_links(task_ids: list[str]) -> str:
     return format_html_join(", ", "{}", ((run_link(task_id),) for task_id in task_ids))
+
+
+def duration_text(seconds: float | None) -> str:
+    """A duration as people say it: "0.4 s", "1.8 s", "42 s", "4 min 12 s", "2 h 5 min"."""
+    if seconds is None:
+        return "—"
+    if seconds < 0.05:
+        return "< 0.1 s"
+    if round(seconds, 1) < 10:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
