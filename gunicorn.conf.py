@@ -1,6 +1,17 @@
-"""Gunicorn reads this from its working directory: its own and access logs look like the app's."""
+"""Gunicorn reads this from its working directory (both `make run`'s Procfile and the compose web
+service start it there): the worker model, and its own and access logs shaped like the app's."""
 
 import os
+
+# Threads, not processes, per request: a request waiting for a run (GET .../tasks/{id}?wait=30)
+# holds one idle thread, sleeping on a Redis socket, not a whole process. With gthread workers
+# gunicorn's `timeout` watches the process, not the request, so a 30 s wait is not killed.
+# README "Watching runs from a program" says how to size WEB_CONCURRENCY x WEB_THREADS.
+worker_class = "gthread"
+_threads = os.environ.get("WEB_THREADS") or "8"
+if not _threads.isdigit() or int(_threads) < 1:
+    raise SystemExit(f"WEB_THREADS={_threads!r} must be a whole number of at least 1.")
+threads = int(_threads)
 
 _FORMATTER = (
     "config.logs.JsonFormatter" if os.environ.get("LOG_FORMAT") == "json" else "config.logs.PlainFormatter"

@@ -42,6 +42,14 @@ def _launch_answers(task_type: str) -> list[OpenApiExample]:
             status_codes=["422"],
             value={"detail": "Invalid parameters: months must be between 1 and 12"},
         ),
+        OpenApiExample(
+            "Idempotency-Key reused for another body",
+            response_only=True,
+            status_codes=["422"],
+            value={
+                "detail": "Idempotency-Key was already used for a different request; use a new key for a new launch"
+            },
+        ),
         *_refusals(),
         OpenApiExample(
             "Broker unreachable",
@@ -139,3 +147,70 @@ def stats_examples() -> list[OpenApiExample]:
         "workers_online": [worker],
     }
     return [OpenApiExample("One worker", value=value)]
+
+
+CHILD_ID = "7c9e6679-7425-40de-944b-e07fc1f66afe"
+SUBJECT_ID = "123e4567-e89b-12d3-a456-426614174000"
+
+
+def _run(task_type: TaskType, task_id: str, status: str, **fields: Any) -> dict:
+    subjects = sorted({t.subject for t in catalog().values() if t.subject})
+    params = task_type.examples[0].value if task_type.examples else {}
+    return {
+        "task_id": task_id,
+        "task_type": task_type.name,
+        "status": status,
+        **{name: SUBJECT_ID if name == task_type.subject else None for name in subjects},
+        "params": params,
+        "launched_by": "user",
+        "user": "ana",
+        "parent_task_id": None,
+        "relaunch_of": None,
+        "launched_at": "2025-01-15T09:00:00-03:00",
+        "started_at": "2025-01-15T09:00:01-03:00",
+        "finished_at": "2025-01-15T09:00:03-03:00",
+        "error": None,
+    } | fields
+
+
+def run_page_examples(*, children: bool = False) -> list[OpenApiExample]:
+    """A page of runs: for children, a failed child of a fan-out parent; else the history."""
+    child_type = next((t for t in catalog().values() if t.subject), _first_type())
+    failed = _run(child_type, CHILD_ID, "FAILURE", error="Connection refused")
+    if children:
+        failed |= {"launched_by": "fanout", "user": None, "parent_task_id": TASK_ID}
+    page = {
+        "count": 1204 if children else 3,
+        "next": "http://localhost:8000/api/celery/runs?page=2&page_size=1",
+        "previous": None,
+        "results": [failed],
+    }
+    bad = {"detail": "status must be one of PENDING, STARTED, RETRY, SUCCESS, FAILURE, REVOKED"}
+    return [
+        OpenApiExample("A page", value=page, response_only=True, status_codes=["200"]),
+        OpenApiExample("Bad filter", value=bad, response_only=True, status_codes=["400"]),
+    ]
+
+
+def relaunch_examples() -> list[OpenApiExample]:
+    task_type = _first_type().name
+    relaunched = {
+        "task_id": CHILD_ID,
+        "task_type": task_type,
+        "status": "PENDING",
+        "message": f"Task {task_type} launched successfully",
+        "relaunch_of": TASK_ID,
+    }
+    reused = {
+        "detail": "Idempotency-Key was already used for a different request; use a new key for a new launch"
+    }
+    return [
+        OpenApiExample("Relaunched", value=relaunched, response_only=True, status_codes=["202"]),
+        OpenApiExample("Key reused", value=reused, response_only=True, status_codes=["422"]),
+        OpenApiExample(
+            "Unknown id",
+            value={"detail": f"Task {CHILD_ID} not found"},
+            response_only=True,
+            status_codes=["404"],
+        ),
+    ]

@@ -64,7 +64,12 @@ class TaskLaunch(models.Model):
     class Meta:
         verbose_name = "task run"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["parent", "created_at"])]
+        indexes = [
+            models.Index(fields=["parent", "created_at"]),
+            # The API's run history, newest first, filtered by task type or by subject.
+            models.Index(fields=["task_type", "created_at"], name="tasks_api_launch_type_created"),
+            models.Index(fields=["subject_id", "created_at"], name="tasks_api_launch_subj_created"),
+        ]
         permissions = list(CUSTOM_PERMISSIONS.items())
 
     def __str__(self) -> str:
@@ -85,3 +90,26 @@ class SchedulerLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder} until {self.expires_at}"
+
+
+class IdempotencyKey(models.Model):
+    """A launch request's Idempotency-Key: the first answer, replayed to the same user's retries.
+
+    Written in the launch's own transaction, so a concurrent duplicate waits on the unique
+    constraint and then reads this row instead of launching again.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # A hash of what was asked (the launch body, or the run relaunched): a reuse must match it.
+    fingerprint = models.CharField(max_length=64)
+    launch = models.ForeignKey(TaskLaunch, null=True, on_delete=models.SET_NULL, related_name="+")
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="tasks_api_idempotency_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"

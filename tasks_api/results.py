@@ -6,6 +6,7 @@ Two changes to the stock backend (settings.CELERY_RESULT_BACKEND names this clas
   is back instead of being lost with the message;
 - a finished state (SUCCESS, FAILURE, REVOKED) is final: a redelivered or republished message
   for a finished run marks it STARTED before the task can refuse to run, and must not undo it.
+Storing a finished state also announces it (tasks_api.services.notifications) to waiting requests.
 """
 
 from typing import Any
@@ -14,6 +15,8 @@ from celery import states
 from django.db import InterfaceError, OperationalError, connection
 from django_celery_results.backends.database import DatabaseBackend
 from django_celery_results.models import TaskResult
+
+from tasks_api.services.notifications import run_finished_notify
 
 # The database is unreachable or the connection broke: worth reconnecting and trying again.
 TRANSIENT_DATABASE_ERRORS = (InterfaceError, OperationalError)
@@ -41,7 +44,10 @@ class RecordedDatabaseBackend(DatabaseBackend):
     ) -> Any:
         if status not in states.READY_STATES and _has_finished(task_id):
             return result
-        return super()._store_result(task_id, result, status, traceback, request, using)
+        stored = super()._store_result(task_id, result, status, traceback, request, using)
+        if status in states.READY_STATES:
+            run_finished_notify(task_ids=[task_id])
+        return stored
 
 
 def _has_finished(task_id: str) -> bool:

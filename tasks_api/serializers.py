@@ -3,6 +3,7 @@
 import re
 import unicodedata
 
+from django.conf import settings
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
@@ -155,3 +156,26 @@ class StrictBodiesSchema(AutoSchema):
     def _get_request_for_media_type(self, serializer, direction="request"):
         schema, required = super()._get_request_for_media_type(serializer, direction)
         return schema, required or isinstance(serializer, PolymorphicProxySerializer)
+
+
+class TaskRelaunchedSerializer(TaskLaunchedSerializer):
+    relaunch_of = serializers.CharField(help_text="The run relaunched: same task type, same params.")
+
+
+# Query strings: their errors answer 400, naming the parameter (tasks_api.run_views.query_validated).
+
+
+class TaskStatusQuerySerializer(serializers.Serializer):
+    wait = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=settings.TASKS_API_WAIT_MAX_SECONDS,
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value", "max_string_length"),
+            f"must be a whole number of seconds from 0 to {settings.TASKS_API_WAIT_MAX_SECONDS}",
+        ),
+        help_text=(
+            "Seconds to wait for the run to finish (SUCCESS, FAILURE or REVOKED) before answering; "
+            "the answer comes as soon as it finishes. Without it (or 0) the answer is immediate."
+        ),
+    )

@@ -6,6 +6,7 @@ run it once revoked and stops it between steps when revoked while running, retri
 database goes away mid-run, notes retries on the launch record, reports progress into the
 result's meta and records the children a fan-out parent publishes. It also defines the
 reconciler, the periodic task that finishes what lost messages and dead workers left behind.
+(Finished runs are announced to waiting API requests by the result backend, tasks_api.results.)
 """
 
 import logging
@@ -23,6 +24,7 @@ from tasks_api.results import is_transient_database_error
 from tasks_api.selectors.launches import task_launch_is_revoked
 from tasks_api.services.claims import Claim, run_claim, run_release
 from tasks_api.services.fanout import task_launch_children
+from tasks_api.services.idempotency import idempotency_keys_expire
 from tasks_api.services.launches import TaskRevoked, task_launch_retried
 from tasks_api.services.reconcile import runs_reconcile
 
@@ -124,5 +126,6 @@ class RecordedTask(Task):
 
 @shared_task(name="tasks_api.reconcile_runs", ignore_result=True)
 def reconcile_runs() -> dict[str, int]:
-    """Publish what was never published or lost, and recover runs whose worker died."""
-    return runs_reconcile()
+    """Publish what was never published or lost, recover runs whose worker died, and forget
+    Idempotency-Keys past their retention."""
+    return {**runs_reconcile(), "expired_idempotency_keys": idempotency_keys_expire()}

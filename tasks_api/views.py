@@ -1,22 +1,26 @@
-"""The Celery Tasks API: list, launch, status, revoke and stats. Thin: validate, call, shape."""
+"""The Celery Tasks API: list, launch, status (with wait), revoke and stats. Thin: validate, call, shape.
+
+The run history, a parent's children and relaunch are in tasks_api.run_views.
+"""
 
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tasks_api import examples, permissions
-from tasks_api.exceptions import AlreadyRunning, Conflict, LaunchFailed
-from tasks_api.models import TaskLaunch
-from tasks_api.registry import UnknownTaskType
+from tasks_api.exceptions import Conflict
+from tasks_api.launch_answers import IDEMPOTENCY_KEY, launch_response
+from tasks_api.queries import query_validated
 from tasks_api.selectors.catalog import task_types_list
 from tasks_api.selectors.stats import celery_stats_get
 from tasks_api.selectors.status import UNKNOWN, task_status_get
+from tasks_api.selectors.waiting import task_status_wait
 from tasks_api.serializers import (
     CeleryStatsSerializer,
     ErrorDetailSerializer,
@@ -26,13 +30,13 @@ from tasks_api.serializers import (
     TaskLaunchRequestSerializer,
     TaskRevokedSerializer,
     TaskRevokeQuerySerializer,
+    TaskStatusQuerySerializer,
     TaskStatusSerializer,
     TaskTypeSerializer,
     launch_envelopes,
     task_id_is_possible,
 )
-from tasks_api.services.catalog import FanOutAlreadyRunning, InvalidParams, task_launch_validated
-from tasks_api.services.launches import TaskLaunchFailed
+from tasks_api.services.catalog import task_launch_validated
 from tasks_api.services.revocations import TaskAlreadyFinished, TaskNotFound, task_revoke
 from tasks_api.throttles import LaunchRateThrottle
 
@@ -93,8 +97,10 @@ class CeleryTaskViewSet(viewsets.ViewSet):
         description=(
             "At most one run of a fan-out task type (all companies) is pending or running at a "
             "time: launching another answers 409 with the running one's task_id. Launches are "
-            "throttled per user (429, with Retry-After)."
+            "throttled per user (429, with Retry-After). With an Idempotency-Key, a retry of the "
+            "same request returns the first answer instead of launching again."
         ),
+        parameters=[IDEMPOTENCY_KEY],
         request=LAUNCH_BODY,
         responses={
             202: TaskLaunchedSerializer,
@@ -113,24 +119,34 @@ class CeleryTaskViewSet(viewsets.ViewSet):
     def launch(self, request):
         body = TaskLaunchRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        launch = _launch(**body.validated_data, user=request.user)
-        answer = {
-            "task_id": launch.task_id,
-            "task_type": launch.task_type,
-            "status": "PENDING",
-            "message": f"Task {launch.task_type} launched successfully",
-        }
-        return Response(TaskLaunchedSerializer(answer).data, status=status.HTTP_202_ACCEPTED)
+        task_type, params = body.validated_data["task_type"], body.validated_data["params"]
+        return launch_response(
+            request,
+            asked={"launch": request.data},
+            launch=lambda: task_launch_validated(task_type=task_type, data=params, user=request.user),
+        )
 
     @extend_schema(
         tags=[TAG],
-        summary="Get a task's status",
-        parameters=[TASK_ID],
-        responses={200: TaskStatusSerializer, **ERRORS, **LAUNCH_ROUTE},
+        summary="Get a task's status (optionally waiting for it to finish)",
+        description=(
+            "With `wait=N` (0 to 30 seconds) the answer comes as soon as the task reaches SUCCESS, "
+            "FAILURE or REVOKED, or after N seconds with whatever state it is in then. An id "
+            "nobody launched answers at once: nothing could ever finish it. A fan-out parent "
+            "finishes when it has launched its children: `meta.children_done` says when they have."
+        ),
+        parameters=[TASK_ID, TaskStatusQuerySerializer],
+        responses={200: TaskStatusSerializer, 400: ErrorDetailSerializer, **ERRORS, **LAUNCH_ROUTE},
         examples=examples.status_examples(),
     )
     def retrieve(self, request, task_id: str):
-        found = task_status_get(task_id=task_id) if task_id_is_possible(task_id) else _unknown(task_id)
+        wait = query_validated(TaskStatusQuerySerializer, request).get("wait")
+        if not task_id_is_possible(task_id):
+            found = _unknown(task_id)
+        elif wait:
+            found = task_status_wait(task_id=task_id, seconds=wait)
+        else:
+            found = task_status_get(task_id=task_id)
         return Response(TaskStatusSerializer(found).data)
 
     @extend_schema(
@@ -170,20 +186,6 @@ class CeleryTaskViewSet(viewsets.ViewSet):
             "children_revoked": len([i for i in revoked if i != task_id]),
         }
         return Response(TaskRevokedSerializer(answer).data)
-
-
-def _launch(*, task_type: str, params: dict, user) -> TaskLaunch:
-    """The catalog's launch, its refusals as the API's 409, 422 and 500 answers."""
-    try:
-        return task_launch_validated(task_type=task_type, data=params, user=user)
-    except UnknownTaskType as exc:
-        raise ValidationError({"task_type": [str(exc)]}) from None
-    except FanOutAlreadyRunning as exc:  # before InvalidParams, which it extends
-        raise AlreadyRunning(exc.sentences[0], task_id=exc.task_id) from None
-    except InvalidParams as exc:
-        raise ValidationError({"params": exc.sentences}) from None
-    except TaskLaunchFailed as exc:
-        raise LaunchFailed(str(exc)) from exc
 
 
 TIMES = ("launched_at", "started_at", "finished_at")

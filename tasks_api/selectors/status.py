@@ -70,6 +70,11 @@ def _answer(status: str, *, result=None, error=None, traceback=None, meta=None) 
     return {"status": status, "result": result, "error": error, "traceback": traceback, "meta": meta}
 
 
+def stored_failure_message(result: str | None) -> str | None:
+    """The error message of a stored FAILURE result (its JSON text), as the status answer says it."""
+    return _error_message(json.loads(result) if result else None)
+
+
 def _error_message(value) -> str | None:
     """The exception's own message ("Company not found"), else its type."""
     if not isinstance(value, dict):

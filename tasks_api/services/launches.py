@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import catalog
+from tasks_api.services.notifications import run_finished_notify
 
 logger = logging.getLogger(__name__)
 LAUNCH_RECORDED_HEADER = "launch_recorded"
@@ -112,6 +113,7 @@ def _mark_enqueued(launches: Sequence[TaskLaunch]) -> None:
 def _not_enqueued(launches: Sequence[TaskLaunch], reason: str) -> None:
     ids = [launch.task_id for launch in launches]
     TaskLaunch.objects.filter(task_id__in=ids).update(enqueued=False, enqueue_error=reason[:2000])
+    run_finished_notify(task_ids=ids)  # a launch never enqueued has failed
 
 
 class _PublishBreaker:

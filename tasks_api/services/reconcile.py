@@ -24,6 +24,7 @@ from tasks_api.selectors.runs import task_runs
 from tasks_api.selectors.stats import queue_lengths
 from tasks_api.services.claims import run_is_held
 from tasks_api.services.launches import TaskLaunchFailed, launches_publish
+from tasks_api.services.notifications import run_finished_notify
 
 logger = logging.getLogger(__name__)
 BATCH = 500  # runs handled per kind and pass; the next pass takes the rest
@@ -97,7 +98,9 @@ def _recover(run: TaskLaunch) -> None:
 
 def _store(run: TaskLaunch, status: str, message: str) -> None:
     result = json.dumps({"exc_type": "WorkerLost", "exc_message": [message], "exc_module": "builtins"})
-    TaskResult.objects.filter(task_id=run.task_id, status="STARTED").update(
+    stored = TaskResult.objects.filter(task_id=run.task_id, status="STARTED").update(
         status=status, result=result, date_done=timezone.now()
     )
+    if stored and status == "FAILURE":
+        run_finished_notify(task_ids=[run.task_id])
     logger.warning("Run %s: %s", run.task_id, message)

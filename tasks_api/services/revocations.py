@@ -10,6 +10,7 @@ from django_celery_results.models import TaskResult
 from tasks_api.models import TaskLaunch
 from tasks_api.selectors.runs import task_runs
 from tasks_api.selectors.status import task_launch_find
+from tasks_api.services.notifications import run_finished_notify
 from tasks_api.states import FINISHED
 
 logger = logging.getLogger(__name__)
@@ -86,3 +87,5 @@ def _mark_revoked(task_ids: list[str], *, terminate: bool, user) -> None:
     rows = [TaskResult(task_id=i, status="REVOKED", task_name=names.get(i), date_done=now) for i in task_ids]
     TaskResult.objects.bulk_create(rows, ignore_conflicts=True)
     TaskResult.objects.filter(task_id__in=task_ids, status="PENDING").update(status="REVOKED", date_done=now)
+    # Pending runs are REVOKED from now on; running ones once their worker stops (it announces it).
+    run_finished_notify(task_ids=task_ids)

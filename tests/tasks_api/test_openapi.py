@@ -16,6 +16,7 @@ def test_the_schema_validates_with_no_warnings(tmp_path):
     paths = schema["paths"]
     assert set(paths) == {
         "/api/celery/tasks", "/api/celery/tasks/launch", "/api/celery/tasks/{task_id}", "/api/celery/stats",
+        "/api/celery/tasks/{task_id}/children", "/api/celery/tasks/{task_id}/relaunch", "/api/celery/runs",
     }  # fmt: skip
     operations = [op for path in paths.values() for op in path.values()]
     assert all(op["tags"] == ["Celery Tasks"] for op in operations)
