@@ -29,6 +29,9 @@ install: $(BIN)/.installed
 run: export WEB_PORT := $(WEB_PORT)
 run: export SII_SIMULATOR_PORT := $(SII_SIMULATOR_PORT)
 run: export SII_SIMULATOR_URL ?= http://127.0.0.1:$(SII_SIMULATOR_PORT)
+# Demo syncs take a few seconds per period, so progress, revoke and terminate can be watched;
+# `make run SII_SIMULATOR_LATENCY=0` for instant answers (README "The demo").
+run: export SII_SIMULATOR_LATENCY ?= 0.2
 run: export PATH := $(abspath $(BIN)):$(PATH)
 run: $(BIN)/.installed
 	python manage.py migrate --noinput --verbosity 0

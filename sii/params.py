@@ -6,6 +6,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
+from sii.models import Company
 from sii.services.periods import current_year
 from tasks_api.params import StrictIntegerField, TaskParamsSerializer
 
@@ -73,10 +74,22 @@ def month_offset_field() -> StrictIntegerField:
     return StrictIntegerField(required=False, default=0, min_value=0, max_value=MAX_MONTH_OFFSET)
 
 
-class SyncDocumentsParamsSerializer(TaskParamsSerializer):
-    """Parameters of sii.sync_documents."""
+class CompanyTaskParamsSerializer(TaskParamsSerializer):
+    """A task about one company: launching it for a company that does not exist is refused now,
+    rather than failing later in the worker."""
 
     company_id = company_id_field()
+
+    def validate(self, attrs: dict) -> dict:
+        # A non-field error: its sentence reaches the API and the admin as written here.
+        if not Company.objects.filter(pk=attrs["company_id"]).exists():
+            raise serializers.ValidationError(f"company {attrs['company_id']} does not exist")
+        return attrs
+
+
+class SyncDocumentsParamsSerializer(CompanyTaskParamsSerializer):
+    """Parameters of sii.sync_documents."""
+
     months = months_field()
     month_offset = month_offset_field()
 
@@ -88,10 +101,9 @@ class SyncDocumentsAllCompaniesParamsSerializer(TaskParamsSerializer):
     month_offset = month_offset_field()
 
 
-class SyncF29ParamsSerializer(TaskParamsSerializer):
+class SyncF29ParamsSerializer(CompanyTaskParamsSerializer):
     """Parameters of sii.sync_f29."""
 
-    company_id = company_id_field()
     year = year_field()
 
 

@@ -7,14 +7,18 @@ budgets of a sync that logs into the SII as a company.
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
-from sii.client.errors import SiiTransientError
+from sii.client.errors import SiiBadCredentials, SiiTransientError
+from sii.models import Company
 from sii.selectors import company_get, company_ids_with_active_subscription, company_ids_with_sii_credentials
+from sii.services.credentials import CompanyClaveRejected, clave_rejected_at_text
 from sii.services.documents import documents_sync
 from sii.services.f29 import f29_sync
 from sii.services.locks import (
@@ -33,6 +37,10 @@ logger = logging.getLogger(__name__)
 LOCK_WAITS_HEADER = "sii_lock_waits"
 LOCK_WAITING_SINCE_HEADER = "sii_lock_waiting_since"
 RETRY_BACKOFF_MAX = 30 * 60
+# The SII refusing a company's clave is an operator's to fix, not a bug: the run fails with the
+# SII's message, the worker notes it at INFO without a traceback (Task.throws), and the task
+# logs one WARNING line saying what to do.
+EXPECTED_REFUSALS = (SiiBadCredentials, CompanyClaveRejected)
 
 
 class SiiTask(RecordedTask):
@@ -46,6 +54,7 @@ class SiiSyncTask(SiiTask):
     a rejected clave never retry: the SII locks accounts after repeated wrong logins."""
 
     max_retries = settings.SII_MAX_RETRIES
+    throws = EXPECTED_REFUSALS
     soft_time_limit = settings.SII_SYNC_SOFT_TIME_LIMIT
     time_limit = settings.SII_SYNC_TIME_LIMIT
 
@@ -87,7 +96,7 @@ class SiiSyncTask(SiiTask):
 def sync_documents(self: SiiSyncTask, company_id: str, months: int = 1, month_offset: int = 0) -> dict:
     """Sync one company's purchases, sales and fee receipts."""
     company = company_get(company_id=company_id)
-    with company_sync_session(company=company, holder=self.request.id):
+    with refusal_warned(company=company), company_sync_session(company=company, holder=self.request.id):
         return documents_sync(
             company=company, months=months, month_offset=month_offset, progress=self.report_progress
         )
@@ -97,8 +106,25 @@ def sync_documents(self: SiiSyncTask, company_id: str, months: int = 1, month_of
 def sync_f29(self: SiiSyncTask, company_id: str, year: str | None = None) -> dict:
     """Sync one company's F29 declarations for a year (default: the current year)."""
     company = company_get(company_id=company_id)
-    with company_sync_session(company=company, holder=self.request.id):
+    with refusal_warned(company=company), company_sync_session(company=company, holder=self.request.id):
         return f29_sync(company=company, year=year or current_year(), progress=self.report_progress)
+
+
+@contextmanager
+def refusal_warned(*, company: Company) -> Iterator[None]:
+    """Log the SII's refusal of the company's clave as one WARNING line that says what to do."""
+    try:
+        yield
+    except EXPECTED_REFUSALS:
+        # Set when an earlier sync met the refusal (this one then never logged in).
+        rejected_at = company.sii_password_rejected_at
+        when = f" on {clave_rejected_at_text(rejected_at)}" if rejected_at else ""
+        logger.warning(
+            "Company %s (RUT %s) not synced: the SII rejected its clave%s. Enter the correct clave in "
+            "the admin (Companies > %s > SII password), then sync again.",
+            company.name, company.rut_formatted, when, company.name,
+        )  # fmt: skip
+        raise
 
 
 @shared_task(name="sii.sync_documents_all_companies", bind=True, base=SiiTask)

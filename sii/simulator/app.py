@@ -7,6 +7,7 @@ import httpx
 
 from sii.simulator import auth, bhe, control, facades, pages
 from sii.simulator.faults import FaultInjector
+from sii.simulator.latency import NO_LATENCY, Latency
 from sii.simulator.state import SimulatorState
 from sii.simulator.wsgi import DropConnection, Request, Response, html
 
@@ -27,10 +28,12 @@ class SiiSimulator:
     """The WSGI callable over one SimulatorState; `today` fixes its calendar (F29 filed, future months empty).
 
     Data: see sii.simulator.data. Faults: see sii.simulator.faults; `sim.faults.add(...)` in-process.
+    `latency` delays every SII route's answer (not the control hooks); none by default.
     """
 
-    def __init__(self, today: date | None = None) -> None:
+    def __init__(self, today: date | None = None, latency: Latency = NO_LATENCY) -> None:
         self.state = SimulatorState(today)
+        self.latency = latency
 
     @property
     def faults(self) -> FaultInjector:
@@ -72,6 +75,7 @@ class SiiSimulator:
         handler = ROUTES.get(request.path)
         if handler is None:
             return html(pages.jboss_error(404), status=404)
+        self.latency.wait(request)  # holds no lock: other requests are served meanwhile
         fault = self.state.faults.take(request, self.state.session_rut)
         response = fault.apply(request, self.state) if fault else None
         return response or handler(self.state, request)

@@ -50,9 +50,14 @@ def _add_fault(state: SimulatorState, request: Request) -> Response:
     return json_response({"ok": True, "faults": len(state.faults)})
 
 
+def _faults(state: SimulatorState, request: Request) -> Response:
+    return json_response({"faults": state.faults.rules()})
+
+
 def _clear_faults(state: SimulatorState, request: Request) -> Response:
-    state.faults.clear()
-    return json_response({"ok": True})
+    """Every rule, or with ?rut=76123456 only that company's."""
+    state.faults.clear(rut=request.query.get("rut"))
+    return json_response({"ok": True, "faults": len(state.faults)})
 
 
 def _health(state: SimulatorState, request: Request) -> Response:
@@ -62,6 +67,7 @@ def _health(state: SimulatorState, request: Request) -> Response:
 _HANDLERS: dict[tuple[str, str], Callable[[SimulatorState, Request], Response]] = {
     ("POST", PREFIX + "reset"): _reset,
     ("POST", PREFIX + "credentials"): _credentials,
+    ("GET", PREFIX + "faults"): _faults,
     ("POST", PREFIX + "faults"): _add_fault,
     ("DELETE", PREFIX + "faults"): _clear_faults,
     ("GET", PREFIX + "health"): _health,

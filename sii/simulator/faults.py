@@ -106,26 +106,55 @@ def _meta(request: Request) -> dict:
     return meta or {}
 
 
+# Where a fault usually goes: a method name, or a path prefix (every BHE report).
+LOGIN, RESUMEN, F29, BHE = "CAutInicio.cgi", "getResumen", "getDeclaracionConEstados", "/cgi_IMT/"
+
+
 @dataclass(frozen=True)
 class Kind:
     effect: Effect
     numeric: bool = False  # the spec must carry a number after "kind:"
+    # For people (README, the admin's faults page): what the SII seems to do, and where it fits.
+    what: str = ""
+    arg: str = ""  # the text after "kind:", if any
+    target: str = LOGIN
 
 
 KINDS: dict[str, Kind] = {
-    "bad_credentials": Kind(_bad_credentials),
-    "sii_unavailable": Kind(_sii_unavailable),
-    "session_expired": Kind(_session_expired),
-    "resp_estado": Kind(_resp_estado, numeric=True),
-    "f29_error": Kind(_f29_error),
-    "http": Kind(_http, numeric=True),
-    "reset": Kind(_reset),
-    "delay": Kind(_delay, numeric=True),
-    "bhe_non_report": Kind(_bhe_non_report),
-    "error_msg": Kind(_error_msg),
-    "bhe_repeat_first_page": Kind(_bhe_repeat_first_page),
-    "bhe_count": Kind(_bhe_count, numeric=True),
-}
+    "bad_credentials": Kind(
+        _bad_credentials, what="The login says the clave is wrong: the sync fails at once, never retried, "
+        "and the company's clave is marked as rejected until it is changed in the admin."),
+    "sii_unavailable": Kind(
+        _sii_unavailable, what="The login says 'try again later': the sync retries with backoff."),
+    "session_expired": Kind(
+        _session_expired, target=RESUMEN, what="The session ends and the login wall is served: the "
+        "client logs in again once; twice in a row, the sync retries later."),
+    "resp_estado": Kind(
+        _resp_estado, numeric=True, arg="<code>[:<message>]", target=RESUMEN, what="An RCV answer with "
+        "that respEstado and no data: 98 (session lost: log in again), 99 (rejected), 3 (no movement)."),
+    "f29_error": Kind(
+        _f29_error, arg="[<text>]", target=F29, what="An F29 answer carrying that error: the sync fails."),
+    "http": Kind(
+        _http, numeric=True, arg="<status>", target=RESUMEN, what="JBoss's error page with that status: "
+        "5xx retries, 401/403 fail as not authorised, other 4xx fail as rejected."),
+    "reset": Kind(
+        _reset, target=RESUMEN, what="The connection closes without an answer (a hang-up or an IP "
+        "block): the sync retries."),
+    "delay": Kind(
+        _delay, numeric=True, arg="<ms>", target=RESUMEN, what="The normal answer, that many milliseconds "
+        "later (on top of the latency): time to watch, revoke or terminate a sync."),
+    "bhe_non_report": Kind(
+        _bhe_non_report, target=BHE, what="loa's 'not authorised for this RUT' page: the sync fails."),
+    "error_msg": Kind(
+        _error_msg, arg="[<text>]", target=RESUMEN, what="An RCV refusal with no respEstado "
+        "(default 'Acceso no autorizado!'): the sync fails."),
+    "bhe_repeat_first_page": Kind(
+        _bhe_repeat_first_page, arg="[<n>]", target=BHE, what="Every BHE page asked is page 1 again; "
+        "with n the month holds n boletas: the month is incomplete and the sync retries. Set it always."),
+    "bhe_count": Kind(
+        _bhe_count, numeric=True, arg="<n>[:<YYYYMM>]", target=BHE, what="The month (or only that one) "
+        "holds n boletas, paged by 100. Set it always."),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -141,6 +170,10 @@ class Fault:
         if KINDS[kind].numeric and not arg.partition(":")[0].isdigit():
             raise ValueError(f"fault {spec!r} needs a number after '{kind}:'")
         return cls(kind, arg)
+
+    @property
+    def spec(self) -> str:
+        return f"{self.kind}:{self.arg}" if self.arg else self.kind
 
     def apply(self, request: Request, sessions: Sessions) -> Response | None:
         """The response this fault stands for; None lets the request through (after a delay)."""
@@ -183,9 +216,17 @@ class FaultInjector:
         with self._lock:
             self._rules.append(rule)
 
-    def clear(self) -> None:
+    def clear(self, rut: int | str | None = None) -> None:
+        """Forget every rule, or only those of one company (its RUT body or "76123456-0")."""
+        only = rut_body(rut)
         with self._lock:
-            self._rules.clear()
+            self._rules[:] = [rule for rule in self._rules if only is not None and rule.rut != only]
+
+    def rules(self) -> list[dict]:
+        """The rules waiting to fire, oldest first: target, fault spec, times left (None = always), RUT body."""
+        with self._lock:
+            rules = list(self._rules)
+        return [{"path": r.target, "fault": r.fault.spec, "times": r.remaining, "rut": r.rut} for r in rules]
 
     def take(self, request: Request, session_rut: Callable[[Request], int | None]) -> Fault | None:
         """The fault to apply to this request, if a rule matches (using up one of its times)."""

@@ -61,7 +61,7 @@ def test_list_launch_poll_and_read_the_result_like_the_contract_s_clients(http):
     assert "total" in result["honorarios"]
 
 
-def test_a_launch_for_a_missing_company_fails_with_company_not_found(http):
+def test_a_launch_for_a_missing_company_is_refused_at_once_and_records_nothing(http):
     launched = http.post(
         "/tasks/launch",
         json={
@@ -70,10 +70,11 @@ def test_a_launch_for_a_missing_company_fails_with_company_not_found(http):
         },
     )
 
-    body = poll(http, launched.json()["task_id"])
-
-    assert (body["status"], body["error"]) == ("FAILURE", "Company not found")
-    assert body["traceback"].startswith("Traceback")
+    assert launched.status_code == 422
+    assert launched.json() == {
+        "detail": "Invalid parameters: company 123e4567-e89b-12d3-a456-426614174000 does not exist"
+    }
+    assert not TaskLaunch.objects.exists()
 
 
 def test_a_task_revoked_while_no_worker_consumes_shows_revoked_and_never_runs(http, live_simulator):

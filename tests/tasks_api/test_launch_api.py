@@ -13,7 +13,7 @@ from django_celery_results.models import TaskResult
 from tasks_api.models import TaskLaunch
 from tasks_api.services import catalog as catalog_service
 from tasks_api.services import launches
-from tests.factories import TaskLaunchFactory, UserFactory
+from tests.factories import CompanyFactory, TaskLaunchFactory, UserFactory
 from tests.tasks_api.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +22,12 @@ COMPANY_ID = "123e4567-e89b-12d3-a456-426614174000"
 
 def launch(client, body, **extra):
     return client.post("/api/celery/tasks/launch", body, format="json", **extra)
+
+
+@pytest.fixture(autouse=True)
+def example_company(db):
+    """The company the launches name: a launch for one that does not exist is refused (422)."""
+    return CompanyFactory(id=COMPANY_ID)
 
 
 def test_a_launch_answers_202_with_the_contract_shape_and_publishes_after_commit(

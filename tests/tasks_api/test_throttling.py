@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import caches
 
+from tests.factories import CompanyFactory
 from tests.processes import manage_check
 from tests.tasks_api.conftest import client_for, user_in
 
@@ -13,6 +14,12 @@ BODY = {"task_type": "sii.sync_documents", "params": {"company_id": "123e4567-e8
 @pytest.fixture(autouse=True)
 def two_launches_a_minute(settings):
     settings.TASKS_API_LAUNCH_RATE = "2/min"
+
+
+@pytest.fixture(autouse=True)
+def launched_company(db):
+    """BODY's company: a launch for one that does not exist is refused (422)."""
+    return CompanyFactory(id=BODY["params"]["company_id"])
 
 
 def launch(client):

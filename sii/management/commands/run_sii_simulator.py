@@ -4,9 +4,11 @@ import signal
 import threading
 from types import FrameType
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sii.simulator.app import SiiSimulator
+from sii.simulator.latency import Latency
 from sii.simulator.server import make_server
 
 
@@ -16,18 +18,35 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8001)
+        parser.add_argument(
+            "--latency",
+            type=float,
+            default=None,
+            help="Seconds each SII request takes, give or take half (default: SII_SIMULATOR_LATENCY, 0).",
+        )
 
-    def handle(self, *args: object, host: str, port: int, **options: object) -> None:
-        server = make_server(SiiSimulator(), host, port)
+    def handle(self, *args: object, host: str, port: int, latency: float | None, **options: object) -> None:
+        delay = _latency(settings.SII_SIMULATOR_LATENCY if latency is None else latency)
+        server = make_server(SiiSimulator(latency=delay), host, port)
         stop = _stop_on_signals()
         # serve_forever runs in a thread because shutdown() must be called from another thread.
         worker = threading.Thread(target=server.serve_forever, name="sii-simulator", daemon=True)
         worker.start()
-        self.stdout.write(f"SII simulator listening on http://{host}:{server.server_address[1]}")
+        self.stdout.write(
+            f"SII simulator listening on http://{host}:{server.server_address[1]}"
+            f" ({delay.seconds:g} s latency per request)"
+        )
         stop.wait()
         server.shutdown()
         server.server_close()
         self.stdout.write("SII simulator stopped.")
+
+
+def _latency(seconds: float) -> Latency:
+    try:
+        return Latency(seconds)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _stop_on_signals() -> threading.Event:
