@@ -1,6 +1,6 @@
 """Task runs as the sii app shows them: each run's company, found by name or RUT in any spelling."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -8,6 +8,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from rest_framework import fields as drf_fields
 
 from sii import selectors
+from sii.admin.pickers import CompanyIdField
+from sii.admin.sync_results import sync_result_tables
 from sii.catalog import SUBJECT
 from sii.models import Company
 from tasks_api.admin import display
@@ -45,16 +47,14 @@ class CompanyTaskLaunchAdmin(TaskLaunchAdmin):
     def subject_label(self, run: "TaskRun") -> str:
         return getattr(run, "company_name", None) or super().subject_label(run)
 
+    def result_tables(self, run: "TaskRun", result: Any) -> list[dict]:
+        return sync_result_tables(result) or super().result_tables(run, result)
+
     def launch_form_field(self, name: str, field: drf_fields.Field) -> forms.Field | None:
         if name != SUBJECT:
             return None
-        choices = [("", "---------")] + [
-            (str(company.pk), f"{company.name} ({company.rut_formatted})")
-            for company in Company.objects.all()
-        ]
-        return forms.CharField(
-            label="Company",
-            required=False,
-            widget=forms.Select(choices=choices),
-            help_text=parameter_help(field),
+        # An autocomplete over the Company admin's search (name, RUT in any spelling): the page
+        # never lists every company; the value stays the UUID text the API validates.
+        return CompanyIdField(
+            admin_site=self.admin_site, label="Company", required=False, help_text=parameter_help(field)
         )

@@ -1,27 +1,61 @@
-"""Small HTML helpers for the admin pages: status badges, links, pretty JSON."""
+"""Small HTML helpers for the admin pages: status badges, links, moments, durations, pretty JSON."""
 
 import json
+from datetime import datetime
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 
-STATUS_COLOURS = {
-    "PENDING": "#777",
-    "STARTED": "#1f6fb2",
-    "RETRY": "#b26a00",
-    "SUCCESS": "#2e7d32",
-    "FAILURE": "#c62828",
-    "REVOKED": "#6a1b9a",
+# unfold's label colours (unfold/helpers/label.html), so badges match the theme in light and dark.
+LABEL_CLASSES = {
+    "info": "bg-blue-100 text-blue-700 dark:bg-blue-500/20 dark:text-blue-400",
+    "danger": "bg-red-100 text-red-700 dark:bg-red-500/20 dark:text-red-400",
+    "warning": "bg-orange-100 text-orange-700 dark:bg-orange-500/20 dark:text-orange-400",
+    "success": "bg-green-100 text-green-700 dark:bg-green-500/20 dark:text-green-400",
+    "primary": "bg-primary-100 text-primary-700 dark:bg-primary-500/20 dark:text-primary-400",
+    "default": "bg-base-500/8 text-base-700 dark:bg-base-500/20 dark:text-base-200",
+}
+STATUS_VARIANTS = {
+    "PENDING": "default",
+    "STARTED": "info",
+    "RETRY": "warning",
+    "SUCCESS": "success",
+    "FAILURE": "danger",
+    "REVOKED": "primary",
 }
 
 
-def status_badge(status: str) -> str:
-    colour = STATUS_COLOURS.get(status, "#777")
+def label(text: str, variant: str = "default", title: str = "") -> str:
+    classes = LABEL_CLASSES.get(variant, LABEL_CLASSES["default"])
     return format_html(
-        '<span class="run-status" style="color:#fff;background:{};padding:1px 6px;border-radius:3px">{}</span>',
-        colour,
-        status,
+        '<span class="inline-block font-semibold rounded-default text-[11px] uppercase whitespace-nowrap '
+        'h-6 leading-6 px-2 {}"{}>{}</span>',
+        classes,
+        format_html(' title="{}"', title) if title else "",
+        text,
     )
+
+
+def status_badge(status: str) -> str:
+    return format_html(
+        '<span class="run-status" data-status="{}">{}</span>',
+        status,
+        label(status, STATUS_VARIANTS.get(status, "default")),
+    )
+
+
+def moment(value: datetime | None, *, time_only: bool = False) -> str:
+    """A moment in local time, to the second: "2025-11-28 14:03:12" (or "14:03:12")."""
+    if value is None:
+        return "—"
+    return date_format(timezone.localtime(value), "H:i:s" if time_only else "Y-m-d H:i:s")
+
+
+def number(value: int) -> str:
+    """A count with thousands separators: 1,204."""
+    return f"{value:,}"
 
 
 def pretty_json(value) -> str:

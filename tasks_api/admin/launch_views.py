@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from rest_framework import fields as drf_fields
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from tasks_api import permissions
 from tasks_api.models import TaskLaunch
@@ -77,7 +78,12 @@ def params_form(spec: TaskType, modeladmin) -> type[forms.Form]:
 
 def _form_field(field: drf_fields.Field) -> forms.Field:
     described = parameter_describe(field)
-    return forms.CharField(required=False, initial=described.get("default"), help_text=parameter_help(field))
+    return forms.CharField(
+        required=False,
+        initial=described.get("default"),
+        help_text=parameter_help(field),
+        widget=UnfoldAdminTextInputWidget(),
+    )
 
 
 def parameter_help(field: drf_fields.Field) -> str:

@@ -1,7 +1,8 @@
 """The generic "Task runs" admin: every launch joined with its result; relaunch, revoke, terminate.
 
 A domain app may re-register TaskLaunch with a subclass that names the runs' subject (a
-company, say): override `runs`, `subject`, `subject_label` and `launch_form_field`.
+company, say) and reads its results: override `runs`, `subject`, `subject_label`,
+`launch_form_field` and `result_tables`.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -9,101 +10,50 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from rest_framework import fields as drf_fields
 from unfold.admin import ModelAdmin
+from unfold.decorators import action
 
 from tasks_api import permissions
-from tasks_api.admin import actions, display, launch_views
+from tasks_api.admin import actions, columns, display, filters, launch_views, live, relaunch_failed, run_page
 from tasks_api.models import TaskLaunch
-from tasks_api.registry import catalog
-from tasks_api.selectors.runs import RunAnnotations, task_runs
-from tasks_api.selectors.status import task_status_get
-from tasks_api.states import STATUSES
-
-
-class RunPageAnnotations(RunAnnotations):
-    api_status: dict[str, Any]  # the API's answer, on the detail page (see get_object)
-
+from tasks_api.selectors.runs import task_runs
+from tasks_api.states import FINISHED
 
 if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
-
     from tasks_api.selectors.runs import TaskRun
 
-    TaskRunPage = WithAnnotations[TaskLaunch, RunPageAnnotations]
-
-
-class StatusFilter(admin.SimpleListFilter):
-    title = "status"
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return [(status, status) for status in STATUSES]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(status=self.value()) if self.value() else queryset
-
-
-class TaskTypeFilter(admin.SimpleListFilter):
-    title = "task type"
-    parameter_name = "task_type"
-
-    def lookups(self, request, model_admin):
-        return [(name, name) for name in catalog()]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(task_type=self.value()) if self.value() else queryset
-
-
-class PeriodicTaskFilter(admin.SimpleListFilter):
-    title = "periodic task"
-    parameter_name = "periodic_task_name"
-
-    def lookups(self, request, model_admin):
-        names = TaskLaunch.objects.exclude(periodic_task_name="").values_list("periodic_task_name", flat=True)
-        return [(name, name) for name in sorted(set(names))]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(periodic_task_name=self.value()) if self.value() else queryset
+    TaskRunPage = TaskRun  # kept for the domain admins' annotations
 
 
 @admin.register(TaskLaunch)
 class TaskLaunchAdmin(ModelAdmin):
-    list_display = [
-        "short_id", "task_type", "subject", "status_badge", "launched", "created_at",
-        "started", "finished", "run_time", "retries",
+    list_display = ["short_id", "task_type_name", "subject", "status_cell", "when", "run_time", "launched"]
+    list_filter = [
+        filters.StatusFilter, filters.TaskTypeFilter, "launched_by", "created_at",
+        filters.PeriodicTaskFilter, filters.ParentFilter,
     ]  # fmt: skip
-    list_filter = [StatusFilter, TaskTypeFilter, "launched_by", "created_at", PeriodicTaskFilter]
     search_fields = ["task_id"]
     search_help_text = "Task id."
     date_hierarchy = "created_at"
     list_per_page = 50
     actions = [actions.relaunch_selected, actions.revoke_selected, actions.terminate_selected]
-    change_list_template = "admin/tasks_api/tasklaunch/change_list.html"
+    actions_detail = ["relaunch_run", "revoke_run", "terminate_run"]
+    actions_list = ["launch_task", "relaunch_failed"]
+    list_before_template = "admin/tasks_api/tasklaunch/list_live.html"
+    change_form_outer_before_template = "admin/tasks_api/tasklaunch/run_page.html"
     fieldsets = [
-        (None, {"fields": ["task_id", "task_type", "status_badge", "error", "subject", "params_json"]}),
-        ("Result", {"fields": ["result_json", "meta_json", "traceback_text"]}),
-        (
-            "Launch",
-            {"fields": ["launched", "created_at", "started", "finished", "run_time", "retries", "enqueue"]},
-        ),
-        (
-            "Related runs",
-            {
-                "fields": [
-                    "parent_link",
-                    "children_table",
-                    "relaunch_chain",
-                    "periodic_task_link",
-                    "raw_result",
-                ]
-            },
-        ),
+        ("Run", {"fields": ["task_id", "task_type", "subject", "params_json"]}),
+        ("Launch", {"fields": ["launched", "enqueue", "retries", "deliveries", "lost_deliveries"]}),
+        ("Related runs", {"fields": ["parent_link", "relaunch_chain", "periodic_task_link", "raw_result"]}),
         ("Revocation", {"fields": ["revoke_requested_at", "revoked_by", "terminate_requested"]}),
     ]
+
+    class Media:
+        css = {"all": ["tasks_api/console.css"]}
 
     def get_queryset(self, request) -> QuerySet[TaskLaunch]:
         return self.runs()
@@ -120,12 +70,30 @@ class TaskLaunchAdmin(ModelAdmin):
         """A domain's own input for a catalog parameter (a picker, say); None for a text box."""
         return None
 
+    def result_tables(self, run: "TaskRun", result: Any) -> list[dict]:
+        """A successful run's result as tables ({title, headers, rows}); a domain knows its shape."""
+        rows = run_page.result_rows(result)
+        return [{"title": "Result", "headers": ["", "value"], "rows": rows}] if rows else []
+
     def changelist_view(self, request, extra_context=None):
         extra = {"has_launch_permission": self.has_launch_permission(request), **(extra_context or {})}
-        return super().changelist_view(request, extra_context=extra)
+        response = super().changelist_view(request, extra_context=extra)
+        return live.with_list_context(response, request)
 
     def get_urls(self):
-        return launch_views.urls(self) + super().get_urls()
+        return live.urls(self) + launch_views.urls(self) + super().get_urls()
+
+    def get_object(self, request, object_id, from_field=None):
+        """The run with its stored result and what its page shows (one query, two for a parent)."""
+        return live.run_with_page(self, request, object_id)
+
+    def get_actions_detail(self, request, object_id):
+        """Revoke and terminate only where they can still do something."""
+        allowed = super().get_actions_detail(request, object_id)
+        run = self.runs().filter(pk=object_id).values("status", "task_type").first()
+        if run is None or (run["status"] in FINISHED and not run_page.fans_out(run["task_type"])):
+            return [a for a in allowed if not a.action_name.endswith(("_revoke_run", "_terminate_run"))]
+        return allowed
 
     def has_add_permission(self, request) -> bool:
         return False  # runs are launched (see "Launch a task"), never typed in
@@ -136,72 +104,71 @@ class TaskLaunchAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the audit trail stays
 
-    def has_launch_permission(self, request) -> bool:
+    def has_launch_permission(self, request, obj=None) -> bool:
         return request.user.has_perm(permissions.LAUNCH)
 
-    def has_revoke_permission(self, request) -> bool:
+    def has_revoke_permission(self, request, obj=None) -> bool:
         return request.user.has_perm(permissions.REVOKE)
 
-    def has_terminate_permission(self, request) -> bool:
+    def has_terminate_permission(self, request, obj=None) -> bool:
         return request.user.has_perm(permissions.TERMINATE)
 
     def get_readonly_fields(self, request, obj=None):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
 
-    def get_object(self, request, object_id, from_field=None):
-        launch = super().get_object(request, object_id, from_field)
-        if launch is not None:
-            launch.api_status = task_status_get(task_id=launch.task_id)
-        return launch
+    @action(description="Relaunch", permissions=["launch"], url_path="relaunch", icon="replay")
+    def relaunch_run(self, request, object_id: str):
+        return actions.run_action_view(self, request, object_id, verb="Relaunch")
 
-    @admin.display(description="task id", ordering="task_id")
+    @action(description="Revoke", permissions=["revoke"], url_path="revoke", icon="block")
+    def revoke_run(self, request, object_id: str):
+        return actions.run_action_view(self, request, object_id, verb="Revoke")
+
+    @action(description="Terminate", permissions=["terminate"], url_path="terminate", icon="dangerous")
+    def terminate_run(self, request, object_id: str):
+        return actions.run_action_view(self, request, object_id, verb="Terminate")
+
+    @action(description="Launch a task", permissions=["launch"], url_path="launch-task", icon="rocket_launch")
+    def launch_task(self, request):
+        return HttpResponseRedirect(reverse("admin:tasks_api_tasklaunch_launch"))
+
+    @action(
+        description="Relaunch all failed in this filter", permissions=["launch"], url_path="relaunch-failed"
+    )
+    def relaunch_failed(self, request):
+        return relaunch_failed.relaunch_failed_view(self, request)
+
+    @admin.display(description="run", ordering="task_id")
     def short_id(self, run: "TaskRunPage") -> str:
         return run.task_id[:8]
+
+    @admin.display(description="task type", ordering="task_type")
+    def task_type_name(self, run: "TaskRunPage") -> str:
+        return format_html('<span class="run-cell-clip" title="{}">{}</span>', run.task_type, run.task_type)
 
     @admin.display(description="subject", ordering="subject_id")
     def subject(self, run: "TaskRunPage") -> str:
         return self.subject_label(run) or "—"
 
     @admin.display(description="status", ordering="status")
-    def status_badge(self, run: "TaskRunPage") -> str:
-        return display.status_badge(run.status)
+    def status_cell(self, run: "TaskRunPage") -> str:
+        return columns.cell(run, "status")
 
-    @admin.display(description="launched by", ordering="launched_by")
-    def launched(self, run: "TaskRunPage") -> str:
-        who = run.user or run.periodic_task_name or (run.parent_id and f"parent {run.parent_id[:8]}") or ""
-        return f"{run.get_launched_by_display()}: {who}" if who else run.get_launched_by_display()
-
-    @admin.display(description="started", ordering="started_at")
-    def started(self, run: "TaskRunPage") -> str:
-        return _local(run.started_at)
-
-    @admin.display(description="finished", ordering="finished_at")
-    def finished(self, run: "TaskRunPage") -> str:
-        return _local(run.finished_at)
+    @admin.display(description="when", ordering="created_at")
+    def when(self, run: "TaskRunPage") -> str:
+        return columns.cell(run, "when")
 
     @admin.display(description="duration", ordering="duration")
     def run_time(self, run: "TaskRunPage") -> str:
-        return str(run.duration).split(".")[0] if run.duration else "—"
+        return columns.cell(run, "duration")
 
-    @admin.display(description="error")
-    def error(self, run: "TaskRunPage") -> str:
-        return run.api_status["error"] or "—"
+    @admin.display(description="launched by", ordering="launched_by")
+    def launched(self, run: "TaskRunPage") -> str:
+        return format_html('<span class="run-cell-clip">{}</span>', columns.launcher_cell(run))
 
     @admin.display(description="params")
     def params_json(self, run: "TaskRunPage") -> str:
         return display.pretty_json(run.params)
-
-    @admin.display(description="result")
-    def result_json(self, run: "TaskRunPage") -> str:
-        return display.pretty_json(run.api_status["result"])
-
-    @admin.display(description="meta")
-    def meta_json(self, run: "TaskRunPage") -> str:
-        return display.pretty_json(run.api_status["meta"])
-
-    @admin.display(description="traceback")
-    def traceback_text(self, run: "TaskRunPage") -> str:
-        return display.preformatted(run.api_status["traceback"])
 
     @admin.display(description="enqueued")
     def enqueue(self, run: "TaskRunPage") -> str:
@@ -213,19 +180,6 @@ class TaskLaunchAdmin(ModelAdmin):
     def parent_link(self, run: "TaskRunPage") -> str:
         return display.run_link(run.parent_id, f"{run.parent_id} (parent)") if run.parent_id else "—"
 
-    @admin.display(description="children")
-    def children_table(self, run: "TaskRunPage") -> str:
-        children = self.runs().filter(parent_id=run.task_id).order_by("created_at")
-        if not children.exists():
-            return "—"
-        rows = (
-            (display.run_link(c.task_id), self.subject_label(c), display.status_badge(c.status))
-            for c in children[:200]
-        )
-        table = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
-        more = children.count() - 200
-        return format_html("<table>{}</table>{}", table, f"… and {more} more" if more > 0 else "")
-
     @admin.display(description="relaunches")
     def relaunch_chain(self, run: "TaskRunPage") -> str:
         before = (
@@ -234,11 +188,9 @@ class TaskLaunchAdmin(ModelAdmin):
             else ""
         )
         after = display.run_links(list(run.relaunches.values_list("task_id", flat=True)))
-        return (
-            format_html("{} {}", before, format_html("relaunched as {}", after) if after else "")
-            if before or after
-            else "—"
-        )
+        if not before and not after:
+            return "—"
+        return format_html("{} {}", before, format_html("relaunched as {}", after) if after else "")
 
     @admin.display(description="periodic task")
     def periodic_task_link(self, run: "TaskRunPage") -> str:
@@ -262,8 +214,3 @@ class TaskLaunchAdmin(ModelAdmin):
             return "—"
         url = reverse("admin:django_celery_results_taskresult_change", args=[stored])
         return format_html('<a href="{}">raw TaskResult row</a>', url)
-
-
-def _local(moment) -> str:
-    """Annotated datetimes skip the admin's own formatting: show them in local time like the rest."""
-    return formats.localize(timezone.localtime(moment)) if moment else "—"

@@ -52,12 +52,22 @@ def log_in(page, live_server) -> None:
     user = UserFactory(username="operator", is_staff=True, is_superuser=True)
     user.set_password(PASSWORD)
     user.save()
-    page.goto(f"{live_server.url}/admin/login/")
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
     shot(page, "01-login")
     page.fill("#id_username", "operator")
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#nav-sidebar")
+
+
+def pick_company(page, company) -> None:
+    """Choose the company in the launch form: a plain select, or the autocomplete's search."""
+    if page.locator(f"select[name=company_id] option[value='{company.pk}']").count():
+        page.select_option("select[name=company_id]", str(company.pk))
+        return
+    page.click("#launch-form .select2-selection")
+    page.fill(".select2-search__field", company.name)
+    page.click(f".select2-results__option:has-text('{company.name}')")
 
 
 def yesterdays_failed_sync(simulator) -> tuple:
@@ -76,13 +86,8 @@ def yesterdays_failed_sync(simulator) -> tuple:
 
 
 def wait_until_the_run_succeeds(page, screenshot: str) -> None:
-    """Reload the run's page until its status reads SUCCESS, as an operator would."""
-    wait_for(
-        lambda: page.reload() or "SUCCESS" in page.inner_text("fieldset"),
-        timeout=60,
-        interval=0.5,
-        what="SUCCESS",
-    )
+    """The run's page updates itself (no reload) until its status reads SUCCESS."""
+    page.wait_for_selector("#run-live .run-status[data-status=SUCCESS]", timeout=60_000)
     shot(page, screenshot)
 
 
@@ -102,9 +107,9 @@ def test_an_operator_finds_a_failed_sync_reads_why_relaunches_it_and_watches_it_
     page.goto(f"{live_server.url}/admin/tasks_api/tasklaunch/?status=FAILURE&q={company.rut_formatted}")
     shot(page, "02-failed-runs")
     page.click(f"#result_list a[href*='/tasklaunch/{failed.task_id}/change/']")
-    page.wait_for_selector("text=Parametros invalidos")
+    page.wait_for_selector("#run-error >> text=Parametros invalidos")
     shot(page, "03-failed-run-detail")
-    assert "SiiRejected" in page.content()
+    assert "SiiRejected" in page.inner_text("#run-error")
 
     page.goto(f"{live_server.url}/admin/tasks_api/tasklaunch/?status=FAILURE")
     page.check(f"input[name=_selected_action][value='{failed.task_id}']")
@@ -112,20 +117,14 @@ def test_an_operator_finds_a_failed_sync_reads_why_relaunches_it_and_watches_it_
     page.click("button[name=index]")
     page.wait_for_selector("#action-plan")
     shot(page, "04-relaunch-confirmation")
-    page.click("input[value='Yes, relaunch']")
-    page.wait_for_selector(".messagelist .success")
+    page.click("button:has-text('Yes, relaunch')")
+    page.wait_for_selector("text=Relaunched as")
     shot(page, "05-relaunched")
 
     again = TaskLaunch.objects.get(relaunch_of=failed)
     assert again.params == failed.params
-    page.click(f".messagelist a[href$='/tasklaunch/{again.task_id}/change/']")
-    wait_for(
-        lambda: page.reload() or "SUCCESS" in page.inner_text("fieldset"),
-        timeout=60,
-        interval=0.5,
-        what="SUCCESS",
-    )
-    shot(page, "06-relaunched-run-succeeded")
+    page.click(f"#main a[href$='/tasklaunch/{again.task_id}/change/']")
+    wait_until_the_run_succeeds(page, "06-relaunched-run-succeeded")
     assert f"relaunch of {failed.task_id}" in page.content()
 
 
@@ -139,24 +138,18 @@ def test_an_operator_launches_an_f29_sync_and_a_wrong_year_is_refused_with_the_a
     page.goto(f"{live_server.url}/admin/tasks_api/tasklaunch/")
     page.click("text=Launch a task")
     page.click("text=sii.sync_f29")
-    page.select_option("select[name=company_id]", str(company.pk))
+    pick_company(page, company)
     page.fill("input[name=year]", "2999")
-    page.click("input[type=submit]")
-    page.wait_for_selector(".errorlist")
+    page.click("#launch-form button[type=submit]")
+    page.wait_for_selector("#launch-form .errors")
     shot(page, "07-launch-f29-wrong-year")
-    assert f"year must be between 2000 and {timezone.localdate().year}" in page.inner_text(".errorlist")
+    assert f"year must be between 2000 and {timezone.localdate().year}" in page.inner_text("#launch-form .errors")
     assert not TaskLaunch.objects.exists()
 
     last_year = str(timezone.localdate().year - 1)
     page.fill("input[name=year]", last_year)
-    page.click("input[type=submit]")
-    page.wait_for_selector(".messagelist .success")
+    page.click("#launch-form button[type=submit]")
+    page.wait_for_selector("text=Launched sii.sync_f29")
     launch = TaskLaunch.objects.get()
     assert launch.params == {"company_id": str(company.pk), "year": last_year}
-    wait_for(
-        lambda: page.reload() or "SUCCESS" in page.inner_text("fieldset"),
-        timeout=60,
-        interval=0.5,
-        what="SUCCESS",
-    )
-    shot(page, "08-f29-run-succeeded")
+    wait_until_the_run_succeeds(page, "08-f29-run-succeeded")

@@ -11,7 +11,7 @@ from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
 from tasks_api.selectors.runs import task_runs
-from tests.factories import TaskLaunchFactory, UserFactory
+from tests.factories import CompanyFactory, TaskLaunchFactory, UserFactory
 from tests.runs import CHANGELIST, failed_run, stored
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +181,7 @@ def test_the_launch_form_gives_the_api_s_error_messages(client, superuser, data,
 def test_launching_from_the_admin_records_the_user_and_opens_the_new_run(
     client, superuser, django_capture_on_commit_callbacks
 ):
-    company_id = str(uuid.uuid4())
+    company_id = str(CompanyFactory().pk)
 
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(
@@ -262,3 +262,77 @@ def test_a_run_revoked_before_any_worker_started_it_shows_no_start(client, super
 
     assert (run.status, run.started_at) == ("REVOKED", None)
     assert run.finished_at is not None
+
+
+RELAUNCH_FAILED = "/admin/tasks_api/tasklaunch/relaunch-failed/"
+
+
+def test_the_list_fits_one_line_per_run_with_a_when_and_a_duration_column(client, superuser):
+    failed_run()
+
+    page = client.get(CHANGELIST).content.decode()
+
+    assert "column-when" in page
+    assert "column-run_time" in page
+    assert "column-started" not in page
+    assert "column-finished" not in page
+
+
+def test_relaunch_all_failed_keeps_the_list_s_filters_in_its_button(client, superuser):
+    failed_run()
+
+    page = client.get(CHANGELIST, {"task_type": "sii.sync_f29"}).content.decode()
+
+    assert f"{RELAUNCH_FAILED}?task_type=sii.sync_f29" in page
+
+
+def test_relaunch_all_failed_says_how_many_runs_it_will_relaunch(client, superuser):
+    failed_run(), failed_run()
+    relaunched = failed_run()
+    TaskLaunchFactory(relaunch_of=relaunched)
+    TaskLaunchFactory()  # pending: not failed
+
+    page = client.get(RELAUNCH_FAILED).content.decode()
+
+    assert "This will relaunch 2 failed runs" in page
+    assert "1 more failed run(s) here were already relaunched and are skipped" in page
+    assert TaskLaunch.objects.count() == 5
+
+
+def test_relaunch_all_failed_relaunches_exactly_the_failed_runs_in_the_filter(
+    client, superuser, django_capture_on_commit_callbacks
+):
+    documents, other = failed_run(), failed_run()
+    TaskLaunch.objects.filter(pk=other.pk).update(task_type="sii.sync_f29")
+    stored(TaskLaunchFactory(), "SUCCESS", {"success": True})
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(f"{RELAUNCH_FAILED}?task_type=sii.sync_documents", {"post": "yes"})
+
+    assert response.url == f"{CHANGELIST}?task_type=sii.sync_documents"
+    assert list(
+        TaskLaunch.objects.filter(relaunch_of__isnull=False).values_list("relaunch_of", flat=True)
+    ) == [documents.task_id]
+
+
+def test_relaunch_all_failed_reports_the_runs_it_could_not_relaunch(client, superuser):
+    finished = TaskLaunchFactory(task_type="sii.sync_f29_all_companies", params={"year": "2025"})
+    stored(finished, "FAILURE", {"exc_type": "Boom", "exc_message": ["boom"]})
+    active = TaskLaunchFactory(task_type="sii.sync_f29_all_companies", params={"year": "2025"})
+
+    page = client.post(RELAUNCH_FAILED, {"post": "yes"}, follow=True).content.decode()
+
+    assert f"already running as task {active.task_id}" in page
+    assert not TaskLaunch.objects.filter(relaunch_of=finished).exists()
+
+
+def test_relaunch_all_failed_needs_the_launch_permission(client):
+    failed_run()
+    staff_with(client, "view_tasklaunch")
+
+    assert "relaunch-failed" not in client.get(CHANGELIST).content.decode()
+    assert client.get(RELAUNCH_FAILED).status_code == 403
+
+
+def test_relaunch_all_failed_refuses_filters_that_do_not_apply(client, superuser):
+    assert client.get(RELAUNCH_FAILED, {"no_such_field__gt": "1"}).status_code == 400
