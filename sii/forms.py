@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from unfold.widgets import UnfoldAdminPasswordWidget, UnfoldAdminTextInputWidget
 
 from sii import rut as rut_helpers
 from sii.models import Company
@@ -11,13 +12,19 @@ from sii.services.credentials import clave_rejected_at_text
 
 
 class CompanyAdminForm(forms.ModelForm):
-    rut = forms.CharField(label="RUT", max_length=20, help_text="Any spelling: 76.086.428-5, 76086428-5 …")
+    # unfold's widgets: the admin theme styles only its own inputs.
+    rut = forms.CharField(
+        label="RUT",
+        max_length=20,
+        widget=UnfoldAdminTextInputWidget,
+        help_text="Any spelling: 76.086.428-5, 76086428-5 …",
+    )
     sii_password = forms.CharField(
         label="SII password",
         required=False,
         strip=False,
         # Never rendered back: the page must not carry the password in any form.
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        widget=UnfoldAdminPasswordWidget(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Leave empty to keep the current password",
     )
 
@@ -61,10 +68,11 @@ class CompanyAdminForm(forms.ModelForm):
 
     def columns_to_save(self) -> list[str]:
         """The columns saving an existing company writes: never those syncs update meanwhile
-        (the sync lock, last sync times, a rejected clave) unless a new password resets them."""
+        (the sync lock, last sync times, the clave's last login outcome) unless a new password
+        resets them."""
         columns = ["name", "rut_body", "rut_dv", "updated_at"]
         if self.cleaned_data.get("sii_password"):
-            columns += ["sii_password_encrypted", "sii_password_rejected_at"]
+            columns += ["sii_password_encrypted", "sii_password_rejected_at", "sii_password_accepted_at"]
         return columns
 
     def save(self, commit: bool = True) -> Company:

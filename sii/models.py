@@ -42,6 +42,8 @@ class Company(models.Model):
     # When the SII refused the stored clave: no sync logs in again until a new one is stored
     # (the SII locks an account after repeated wrong logins).
     sii_password_rejected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When a sync last logged in with the stored clave (the admin's credentials state).
+    sii_password_accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The sync logged into the SII as this company now (sii.services.locks): one at a time.
     sync_lock_holder = models.CharField(max_length=255, blank=True, default="", editable=False)
     sync_lock_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -76,9 +78,11 @@ class Company(models.Model):
             raise ValidationError({"rut_dv": f"Wrong check digit for {self.rut_body}."})
 
     def set_sii_password(self, password: str) -> None:
-        """Store a new password (encrypted); a new password is worth one more login attempt."""
+        """Store a new password (encrypted); a new password is worth one more login attempt,
+        and nothing is known yet of how the SII takes it."""
         self.sii_password_encrypted = crypto.encrypt(password) if password else ""
         self.sii_password_rejected_at = None
+        self.sii_password_accepted_at = None
 
     def get_sii_password(self) -> str:
         return crypto.decrypt(self.sii_password_encrypted)

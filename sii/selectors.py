@@ -1,10 +1,16 @@
-"""Reads: companies by id (with a clear error), the fan-outs' company lists, RUT searches, counts."""
+"""Reads: companies by id (with a clear error), the fan-outs' company lists, RUT searches, counts,
+and each company's sync runs (last per kind, recent, failing)."""
 
 import re
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django_celery_results.models import TaskResult
 
 from sii import rut
 from sii.models import (
@@ -17,6 +23,16 @@ from sii.models import (
     RcvSummary,
     SaleDocument,
 )
+from tasks_api.models import TaskLaunch
+from tasks_api.selectors.runs import RunAnnotations, task_runs
+from tasks_api.selectors.status import stored_failure_message
+from tasks_api.services.launches import launch_failure_message
+from tasks_api.states import run_status, run_status_expression
+
+if TYPE_CHECKING:  # for the type checker only: django-stubs-ext is a development tool here
+    from django_stubs_ext import WithAnnotations
+
+    from tasks_api.selectors.runs import TaskRun
 
 _WITH_DASH = re.compile(r"^(\d{1,8})-[\dK]$")
 _WITHOUT_DASH = re.compile(r"^\d{1,9}[\dK]?$")
@@ -89,19 +105,27 @@ def company_ids_matching(term: str, *, limit: int = 500) -> list:
 
 class CompanyListAnnotations(TypedDict):
     subscription_active: bool
+    last_documents_status: str | None
+    last_documents_at: datetime | None
+    last_documents_task_id: str | None
+    last_f29_status: str | None
+    last_f29_at: datetime | None
+    last_f29_task_id: str | None
 
 
-if TYPE_CHECKING:  # for the type checker only: django-stubs-ext is a development tool here
-    from django_stubs_ext import WithAnnotations
-
+if TYPE_CHECKING:
     # A company as the admin lists it: with company_list_annotate's columns.
     ListedCompany = WithAnnotations[Company, CompanyListAnnotations]
 
 
 def company_list_annotate(*, queryset: QuerySet[Company]) -> "QuerySet[ListedCompany]":
-    """Add `subscription_active` in the same query, so a list never asks per row."""
+    """Add `subscription_active` and each kind's last sync run (`last_<kind>_status`, `_at`,
+    `_task_id`) in the same query, so a list never asks per row."""
     active = Company.objects.with_active_subscription().filter(pk=OuterRef("pk"))
-    return queryset.annotate(subscription_active=Exists(active))
+    queryset = queryset.annotate(subscription_active=Exists(active))
+    for kind, task_type in SYNC_TASK_TYPES.items():
+        queryset = queryset.annotate(**_last_run_columns(f"last_{kind}", task_type))
+    return queryset  # type: ignore[return-value]  # the stubs cannot follow the columns' names
 
 
 def company_document_counts(*, company: Company) -> dict[str, int]:
@@ -138,3 +162,132 @@ def _rcv_documents(*, operacion: str, estado_contable: str) -> RcvAmountsQuerySe
     if operacion == RcvSummary.Operacion.VENTA:
         return SaleDocument.objects.all()
     raise ValueError(f"operacion must be COMPRA or VENTA, not {operacion!r}")
+
+
+# A company's sync runs: launch records whose subject is the company (tasks_api's TaskLaunch),
+# in the state tasks_api's one status rule gives them (task_runs).
+
+# The per-company sync task types, by the kind the console names them with.
+SYNC_TASK_TYPES = {"documents": "sii.sync_documents", "f29": "sii.sync_f29"}
+
+
+class RunErrorAnnotations(RunAnnotations):
+    result_status: str | None
+    result_text: str | None
+
+
+if TYPE_CHECKING:
+    # A run as _runs_with_errors() returns it.
+    ErringRun = WithAnnotations[TaskLaunch, RunErrorAnnotations]
+
+
+def _last_run_columns(prefix: str, *task_types: str) -> dict[str, Subquery]:
+    """The outer company's last run of these types: its status, launch time and task id."""
+    runs = TaskLaunch.objects.filter(subject_id=OuterRef("pk"), task_type__in=task_types).order_by(
+        "-created_at"
+    )
+    # The status as tasks_api's rule says (states.py), without the times task_runs() adds:
+    # lighter to build and to run once per company.
+    result = TaskResult.objects.filter(task_id=OuterRef("task_id")).order_by()  # task_id is unique
+    with_status = runs.annotate(result_status=Subquery(result.values("status")[:1])).annotate(
+        status=run_status_expression("result_status")
+    )
+    return {
+        f"{prefix}_status": Subquery(with_status.values("status")[:1]),
+        f"{prefix}_at": Subquery(runs.values("created_at")[:1]),
+        f"{prefix}_task_id": Subquery(runs.values("task_id")[:1]),
+    }
+
+
+def _runs_with_errors() -> "QuerySet[ErringRun]":
+    """Runs with their stored result's text, which says why a failed one failed (run_error)."""
+    result = TaskResult.objects.filter(task_id=OuterRef("task_id")).order_by()  # task_id is unique
+    runs = task_runs().annotate(result_text=Subquery(result.values("result")[:1]))
+    return runs  # type: ignore[return-value]  # result_status: task_runs' annotation, not in its type
+
+
+def run_error(run: "ErringRun") -> str:
+    """Why a run failed, in the API status's words; "" unless it failed."""
+    if run.status != "FAILURE":
+        return ""
+    if run.result_status == "FAILURE":
+        return stored_failure_message(run.result_text) or "failed"
+    return launch_failure_message(run.enqueue_error)  # the publish failed: nothing was stored
+
+
+def company_recent_runs(*, company_id, limit: int = 10) -> "list[TaskRun]":
+    """The company's last `limit` runs of any kind, newest first: one query."""
+    return list(task_runs().filter(subject_id=company_id).order_by("-created_at")[:limit])
+
+
+def company_last_syncs(*, company_id) -> "dict[str, ErringRun | None]":
+    """Each kind's last sync run of the company (None when never run): one query per kind."""
+    runs = _runs_with_errors().filter(subject_id=company_id).order_by("-created_at")
+    return {kind: runs.filter(task_type=task_type).first() for kind, task_type in SYNC_TASK_TYPES.items()}
+
+
+def company_last_failure(*, company_id) -> "ErringRun | None":
+    """The company's most recent failed sync run, of any kind."""
+    runs = _runs_with_errors().filter(subject_id=company_id, task_type__in=SYNC_TASK_TYPES.values())
+    return runs.filter(status="FAILURE").order_by("-created_at").first()
+
+
+def failed_last_syncs() -> list[tuple[str, uuid.UUID]]:
+    """(task id, company id) of each company whose most recent sync (of any kind) failed,
+    newest first. Two queries, over the only runs tasks_api's rule can call FAILURE: those with
+    a stored failure, and those whose publish failed (within the results' lifetime, as the stored
+    ones); each kept if it is its company's last sync (the (subject_id, created_at) index says)."""
+    syncs = TaskLaunch.objects.filter(task_type__in=SYNC_TASK_TYPES.values(), subject_id__isnull=False)
+    newest = syncs.filter(subject_id=OuterRef("subject_id")).order_by("-created_at").values("task_id")[:1]
+    last = syncs.filter(task_id=Subquery(newest))
+    stored_failures = TaskResult.objects.filter(status="FAILURE").values("task_id")
+    since = timezone.now() - timedelta(seconds=settings.CELERY_RESULT_EXPIRES)
+    # Two queries, each a semi-join on its candidates, not one with an OR: PostgreSQL then
+    # estimates each well (a plan it thinks costly is JIT-compiled, slower than it runs).
+    failed_publishes = TaskLaunch.objects.filter(enqueued=False, created_at__gte=since).values("task_id")
+    rows = [*_run_state_rows(last.filter(task_id__in=stored_failures))]
+    rows += _run_state_rows(last.filter(task_id__in=failed_publishes))
+    failed: dict[uuid.UUID, str] = {}
+    for task_id, company_id, _, result_status, enqueued, revoked_at in sorted(
+        rows, key=lambda row: row[2], reverse=True
+    ):
+        status = run_status(stored=result_status, enqueued=enqueued, revoke_requested=revoked_at is not None)
+        if status == "FAILURE":
+            failed.setdefault(company_id, task_id)  # two launches in the same microsecond: the first
+    return [(task_id, company_id) for company_id, task_id in failed.items()]
+
+
+def _run_state_rows(runs: QuerySet[TaskLaunch]) -> list[tuple]:
+    """What tasks_api's rule (states.run_status) reads of each run, with its task, company and time."""
+    stored = TaskResult.objects.filter(task_id=OuterRef("task_id")).order_by()  # task_id is unique
+    with_stored = runs.annotate(result_status=Subquery(stored.values("status")[:1]))
+    columns = ("task_id", "subject_id", "created_at", "result_status", "enqueued", "revoke_requested_at")
+    return list(with_stored.values_list(*columns))
+
+
+@dataclass(frozen=True)
+class FailingCompany:
+    company: Company
+    run: "ErringRun"
+    error: str
+
+
+@dataclass(frozen=True)
+class FailingCompanies:
+    top: list[FailingCompany]
+    total: int
+
+
+def companies_failing(*, limit: int = 10) -> FailingCompanies:
+    """The first `limit` companies whose last sync failed, each with that run and why, and how
+    many there are: four queries, however many companies there are."""
+    failed = failed_last_syncs()
+    shown = [task_id for task_id, _ in failed[:limit]]
+    runs = _runs_with_errors().filter(task_id__in=shown).order_by("-created_at")
+    companies = Company.objects.in_bulk([company_id for _, company_id in failed[:limit]])
+    rows = [
+        FailingCompany(company=companies[run.subject_id], run=run, error=run_error(run))
+        for run in runs
+        if run.subject_id in companies
+    ]
+    return FailingCompanies(top=rows, total=len(failed))

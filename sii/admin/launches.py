@@ -3,7 +3,10 @@
 from collections.abc import Iterable
 
 from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from unfold.dataclasses import ActionDialog
 
 from sii.models import Company
 from tasks_api.admin import display
@@ -18,13 +21,20 @@ def company_sync_launch(*, company: Company, task_type: str, user) -> TaskLaunch
 
 
 def companies_sync(modeladmin, request, companies: Iterable[Company], *, task_type: str) -> None:
-    """Launch `task_type` for each company that has SII credentials; report through messages."""
+    """Launch `task_type` for each company with a clave the SII has not rejected; report
+    through messages (a rejected clave would only fail the run at once, as the fan-outs know)."""
     companies = list(companies)
     if skipped := [company.name for company in companies if not company.has_sii_credentials]:
         modeladmin.message_user(
             request, f"Skipped (no SII credentials): {', '.join(skipped)}", messages.WARNING
         )
-    ready = [company for company in companies if company.has_sii_credentials]
+    if rejected := [company.name for company in companies if company.sii_password_rejected_at]:
+        modeladmin.message_user(
+            request,
+            f"Skipped (the SII rejected the clave; change it first): {', '.join(rejected)}",
+            messages.WARNING,
+        )
+    ready = [c for c in companies if c.has_sii_credentials and c.sii_password_rejected_at is None]
     launched, failure = _launch_each(ready, task_type=task_type, user=request.user)
     if failure:
         modeladmin.message_user(request, failure, messages.ERROR)
@@ -50,3 +60,25 @@ def _launched_message(task_type: str, launched: list[tuple[Company, TaskLaunch]]
         ", ", "{} ({})", ((display.run_link(launch.task_id), company.name) for company, launch in launched)
     )
     return format_html("Launched {} for {} company(ies): {}", task_type, len(launched), runs)
+
+
+def company_sync_dialog(task_type: str) -> ActionDialog:
+    """The confirmation a company page's sync button opens (unfold's action dialog)."""
+    return {
+        "title": f"Launch {task_type} for this company?",
+        "description": "With the catalog's defaults, as the API launches it; the run appears under Recent runs.",
+        "form_class": None,
+        "form_submit_text": "Sync now",
+    }
+
+
+def company_sync_from_page(modeladmin, request, object_id: str, *, task_type: str) -> HttpResponse:
+    """The company page's sync button, once confirmed: launch, then back to the page with a message."""
+    company = modeladmin.get_object(request, object_id)
+    if company is None:
+        raise Http404("No such company")
+    companies_sync(modeladmin, request, [company], task_type=task_type)
+    page = reverse("admin:sii_company_change", args=[company.pk])
+    if request.headers.get("HX-Request"):  # the dialog posts through htmx: have it load the page
+        return HttpResponse(headers={"HX-Redirect": page})
+    return HttpResponseRedirect(page)

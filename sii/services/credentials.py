@@ -1,4 +1,4 @@
-"""A clave the SII rejected: recorded on the company, and no login with it until it is replaced."""
+"""A clave's last login outcome, kept on the company: rejected (no login until replaced) or accepted."""
 
 from datetime import datetime
 
@@ -36,4 +36,12 @@ def company_clave_reject(*, company: Company) -> None:
     # the new one deserves its attempt (each encryption differs, so re-entering it counts as new).
     Company.objects.filter(pk=company.pk, sii_password_encrypted=company.sii_password_encrypted).update(
         sii_password_rejected_at=timezone.now()
+    )
+
+
+def company_clave_accept(*, company: Company) -> None:
+    """Record that the SII let this sync log in with the clave it used (the admin shows it)."""
+    # As for a rejection: only while that clave is still the stored one.
+    Company.objects.filter(pk=company.pk, sii_password_encrypted=company.sii_password_encrypted).update(
+        sii_password_accepted_at=timezone.now()
     )

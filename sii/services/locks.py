@@ -15,7 +15,7 @@ from django.utils import timezone
 from sii.client.errors import SiiBadCredentials
 from sii.models import Company
 from sii.selectors import CompanyNotFound, company_sync_lock_holder
-from sii.services.credentials import company_clave_check, company_clave_reject
+from sii.services.credentials import company_clave_accept, company_clave_check, company_clave_reject
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ def company_sync_session(*, company: Company, holder: str) -> Iterator[None]:
         except SiiBadCredentials:
             company_clave_reject(company=company)
             raise
+        # A sync that ended well logged in (every sync step needs a session).
+        company_clave_accept(company=company)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sii import crypto
+from sii.admin.columns import when_text
 from sii.client.errors import SiiBadCredentials, SiiUnavailable
 from sii.forms import CompanyAdminForm
 from sii.models import Company
@@ -138,6 +139,45 @@ def test_storing_a_new_password_clears_the_rejection():
     assert stored(company).sii_password_rejected_at is None
 
 
+def test_a_sync_that_ends_well_records_that_the_sii_accepted_the_clave(client_for):
+    company = CompanyFactory()
+
+    sync(company, client_for)
+
+    accepted_at = stored(company).sii_password_accepted_at
+    assert accepted_at is not None
+    assert timezone.now() - accepted_at < datetime.timedelta(minutes=1)
+
+
+def test_bad_credentials_record_no_acceptance(client_for):
+    company = with_wrong_clave()
+
+    with pytest.raises(SiiBadCredentials):
+        sync(company, client_for)
+
+    assert stored(company).sii_password_accepted_at is None
+
+
+def test_a_clave_replaced_during_a_sync_is_not_marked_accepted():
+    company = CompanyFactory()
+
+    with company_sync_session(company=company, holder="task-1"):
+        operator = stored(company)
+        operator.set_sii_password("otra-clave")
+        operator.save()
+
+    assert stored(company).sii_password_accepted_at is None
+
+
+def test_storing_a_new_password_forgets_that_the_old_one_was_accepted():
+    company = CompanyFactory(sii_password_accepted_at=REJECTED_AT)
+
+    company.set_sii_password("otra-clave")
+    company.save()
+
+    assert stored(company).sii_password_accepted_at is None
+
+
 # The fan-outs
 
 
@@ -158,15 +198,19 @@ def company_url(company) -> str:
     return reverse("admin:sii_company_change", args=[company.pk])
 
 
-def test_the_company_list_shows_a_rejected_clave_instead_of_a_green_tick(client, superuser):
+def test_the_company_list_shows_a_rejected_clave_with_the_way_to_fix_it_instead_of_a_green_tick(
+    client, superuser
+):
     refused = rejected(name="Rechazada SpA")
     CompanyFactory(name="Vigente SpA")
 
     response = client.get(reverse("admin:sii_company_changelist"))
 
     html = response.content.decode()
-    assert "Rejected by the SII on 2026-11-28 14:03" in html
-    assert html.count("icon-yes.svg") == 1  # Vigente's credentials (its subscription column is "no")
+    assert f"Rejected by the SII on {when_text(REJECTED_AT)}: " in html
+    assert f'href="{company_url(refused)}#id_sii_password"' in html
+    assert "Never tried" in html  # Vigente's clave: stored, no sync logged in with it yet
+    assert "check_circle" not in html  # nobody's clave was accepted
     assert refused.sii_password_encrypted not in html
 
 
@@ -184,8 +228,9 @@ def test_the_company_page_says_the_clave_was_rejected_above_the_password_field(c
 
     html = client.get(company_url(company)).content.decode()
 
-    notice = html.index("Rejected by the SII on 2026-11-28 14:03")
+    notice = html.index(f"Rejected by the SII on {when_text(REJECTED_AT)}")
     assert notice < html.index('name="sii_password"')
+    assert 'id="id_sii_password"' in html  # the anchor the notice's link points to
     assert "Enter the correct clave" in html
     assert company.sii_password_encrypted not in html
     assert 'name="sii_password" autocomplete="new-password"' in html  # no value rendered back
