@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
+from config.navigation import model_link, page_link, page_link_if
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -118,6 +119,76 @@ UNFOLD = {
     "SITE_SYMBOL": "sync",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
+    # https://unfoldadmin.com/docs/configuration/dashboard/
+    # The admin's home: tasks_api's sections (runs, workers, beat) and sii's failing companies.
+    "DASHBOARD_CALLBACK": "config.dashboard.dashboard_callback",
+    # https://unfoldadmin.com/docs/configuration/sidebar/
+    # Each link is shown only to users who may open it; "All applications" lists every model.
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": [
+            {
+                "items": [
+                    page_link("admin:index", "Dashboard", "dashboard"),
+                    model_link("tasks_api.tasklaunch", "Task runs", "play_circle"),
+                    page_link("admin:workers", "Workers & queues", "dns", "tasks_api.view_tasklaunch"),
+                ],
+            },
+            {
+                "title": "SII",
+                "items": [
+                    model_link("sii.company", "Companies", "apartment"),
+                    # Only while SII_MODE=simulator: its fault switches, to watch failures on purpose.
+                    page_link_if(
+                        "admin:sii_simulator_faults",
+                        "SII simulator faults",
+                        "science",
+                        "sii.admin.simulator.simulator_page_visible",
+                    ),
+                ],
+            },
+            {
+                "title": "Synced documents",
+                "collapsible": True,
+                "items": [
+                    model_link("sii.purchasedocument", "Purchases", "shopping_cart"),
+                    model_link("sii.saledocument", "Sales", "sell"),
+                    model_link("sii.rcvsummary", "RCV summaries", "summarize"),
+                    model_link("sii.feereceipt", "Fee receipts", "receipt_long"),
+                    model_link("sii.f29declaration", "F29 declarations", "description"),
+                ],
+            },
+            {
+                "title": "Schedules",
+                "collapsible": True,
+                "items": [
+                    model_link("django_celery_beat.periodictask", "Periodic tasks", "event_repeat"),
+                    model_link("django_celery_beat.crontabschedule", "Crontabs", "schedule"),
+                    model_link("django_celery_beat.intervalschedule", "Intervals", "timer"),
+                    model_link("django_celery_beat.clockedschedule", "Clocked", "alarm"),
+                    model_link("django_celery_beat.solarschedule", "Solar events", "wb_sunny"),
+                ],
+            },
+            {
+                "title": "Results",
+                "collapsible": True,
+                "items": [
+                    model_link("django_celery_results.taskresult", "Task results", "fact_check"),
+                    model_link("django_celery_results.groupresult", "Group results", "workspaces"),
+                ],
+            },
+            {
+                "title": "Accounts",
+                "collapsible": True,
+                "items": [
+                    model_link("auth.user", "Users", "person"),
+                    model_link("auth.group", "Groups", "group"),
+                    model_link("knox.authtoken", "API tokens", "key"),
+                ],
+            },
+        ],
+    },
 }
 
 # Database
@@ -143,6 +214,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for locks instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
     DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL;"
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT compiles a plan when its estimated cost is high: 1-2 s per query for the
+    # dashboard's grouped reads over a busy day, and never paid back by these short queries.
+    # A DATABASE_URL with its own ?options= keeps them.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 # Authentication
 # ------------------------------------------------------------------------------
@@ -358,6 +434,12 @@ TASKS_API_PAGE_SIZE = 50
 TASKS_API_MAX_PAGE_SIZE = 500
 # How long an Idempotency-Key replays its first answer; the reconciler deletes older keys.
 TASKS_API_IDEMPOTENCY_HOURS = 24
+# One name for the task states wherever the schema lists them (status answers, runs, filters).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "TaskStateEnum": "tasks_api.states.STATUSES",
+    "LaunchedStateEnum": ["PENDING"],
+    "RevokedStateEnum": ["revoked"],
+}
 
 # SII
 # ------------------------------------------------------------------------------
