@@ -53,8 +53,8 @@ def test_the_web_command_serves_the_admin_with_its_static_files_through_whitenoi
     wait_until_healthy(web, compose_env)
 
     login = httpx.get(f"{web.base_url}/admin/login/")
-    stylesheet = httpx.get(f"{web.base_url}/static/admin/css/base.css")
-    hashed = httpx.get(f"{web.base_url}{_hashed_base_css(login.text)}")
+    stylesheet = httpx.get(f"{web.base_url}/static/unfold/css/styles.css")
+    hashed = httpx.get(f"{web.base_url}{_hashed_stylesheet(login.text)}")
 
     assert login.status_code == 200
     assert stylesheet.status_code == 200
@@ -69,8 +69,8 @@ def test_the_web_command_serves_the_admin_with_its_static_files_through_whitenoi
     assert all(entry["logger"] == "gunicorn.access" for entry in access)
 
 
-def _hashed_base_css(page: str) -> str:
-    start = page.index("/static/admin/css/base.")
+def _hashed_stylesheet(page: str) -> str:
+    start = page.index("/static/unfold/css/styles.")
     return page[start : page.index('"', start)]
 
 
