@@ -4,60 +4,16 @@ Drives Debian's Chromium with Playwright against a live server, a real worker an
 A screenshot of every page visited is kept under artifacts/browser/.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 from django.utils import timezone
 
 from tasks_api.models import TaskLaunch
 from tasks_api.services.launches import task_launch
-from tests.factories import CompanyFactory, UserFactory
+from tests.e2e.browser import log_in, shot
+from tests.factories import CompanyFactory
 from tests.processes import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
-PASSWORD = "operator-pass-123"
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are
-    # still synchronous and safe, so Django's async guard is lifted for these tests only.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield page
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, live_server) -> None:
-    user = UserFactory(username="operator", is_staff=True, is_superuser=True)
-    user.set_password(PASSWORD)
-    user.save()
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    shot(page, "01-login")
-    page.fill("#id_username", "operator")
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#nav-sidebar")
 
 
 def pick_company(page, company) -> None:
@@ -102,7 +58,7 @@ def test_an_operator_finds_a_failed_sync_reads_why_relaunches_it_and_watches_it_
 ):
     page = browser_page
     company, failed = yesterdays_failed_sync(live_simulator)
-    log_in(page, live_server)
+    log_in(page, live_server, screenshot="01-login")
 
     page.goto(f"{live_server.url}/admin/tasks_api/tasklaunch/?status=FAILURE&q={company.rut_formatted}")
     shot(page, "02-failed-runs")
@@ -143,7 +99,9 @@ def test_an_operator_launches_an_f29_sync_and_a_wrong_year_is_refused_with_the_a
     page.click("#launch-form button[type=submit]")
     page.wait_for_selector("#launch-form .errors")
     shot(page, "07-launch-f29-wrong-year")
-    assert f"year must be between 2000 and {timezone.localdate().year}" in page.inner_text("#launch-form .errors")
+    assert f"year must be between 2000 and {timezone.localdate().year}" in page.inner_text(
+        "#launch-form .errors"
+    )
     assert not TaskLaunch.objects.exists()
 
     last_year = str(timezone.localdate().year - 1)

@@ -4,59 +4,16 @@ Drives Debian's Chromium with Playwright against a live server, a real worker an
 Screenshots at 1,400 px go to artifacts/browser/ (dashboard.png, workers.png, ...).
 """
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tasks_api.models import TaskLaunch
 from tasks_api.services.launches import task_launch
-from tests.factories import CompanyFactory, TaskLaunchFactory, UserFactory
+from tests.e2e.browser import log_in, shot
+from tests.factories import CompanyFactory, TaskLaunchFactory
 from tests.processes import wait_for
 from tests.runs import stored
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
-PASSWORD = "operator-pass-123"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are
-    # synchronous and safe, so Django's async guard is lifted for these tests only.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser.new_page(viewport={"width": 1400, "height": 1000})
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, live_server) -> None:
-    """Through unfold's login page, as a staff operator would."""
-    user = UserFactory(username="dashboard-operator", is_staff=True, is_superuser=True)
-    user.set_password(PASSWORD)
-    user.save()
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_selector("#dashboard")
 
 
 def a_failed_sync(simulator) -> TaskLaunch:

@@ -6,14 +6,12 @@ import pytest
 
 from tasks_api.models import TaskLaunch
 from tasks_api.services.launches import task_launch
-from tests.e2e import test_admin_browser
-from tests.e2e.test_admin_browser import log_in, shot
+from tests.e2e.browser import log_in, shot
 from tests.factories import CompanyFactory
 from tests.processes import wait_for
 from tests.runs import finished
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-browser_page = test_admin_browser.browser_page  # the same Chromium fixture, 1,400 px wide
 RUNS = "/admin/tasks_api/tasklaunch/"
 
 
