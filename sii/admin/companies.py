@@ -4,7 +4,7 @@ the syncs' runs, and sync actions on the list and on the company's page."""
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.urls import path
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
@@ -112,7 +112,7 @@ class CompanyAdmin(RutSearchMixin, ModelAdmin):
     # In the list and on view-only pages; editable pages show the form's "rut" field instead.
     @admin.display(description="RUT", ordering="rut_body")
     def rut(self, company: Company) -> str:
-        return company.rut_formatted
+        return format_html('<span class="whitespace-nowrap">{}</span>', company.rut_formatted)
 
     @admin.display(description="SII credentials")
     def sii_credentials(self, company: Company) -> SafeString:

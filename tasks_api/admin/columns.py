@@ -32,12 +32,12 @@ def when_cell(run) -> str:
     if not run.finished_at:
         verb = "started" if run.started_at else "launched"
         return format_html(
-            '<span title="{} {}">{}</span>', verb, display.moment(start), display.moment(start)
+            '<span title="{} {}">{}</span>', verb, display.moment(start), display.moment(start, short=True)
         )
     same_day = timezone.localdate(run.finished_at) == timezone.localdate(start)
-    end = display.moment(run.finished_at, time_only=same_day)
+    end = display.moment(run.finished_at, time_only=same_day, short=True)
     title = f"launched {display.moment(run.created_at)}, finished {display.moment(run.finished_at)}"
-    return format_html('<span title="{}">{} → {}</span>', title, display.moment(start), end)
+    return format_html('<span title="{}">{} → {}</span>', title, display.moment(start, short=True), end)
 
 
 def duration_cell(run) -> str:

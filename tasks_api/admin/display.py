@@ -46,11 +46,17 @@ def status_badge(status: str) -> str:
     )
 
 
-def moment(value: datetime | None, *, time_only: bool = False) -> str:
-    """A moment in local time, to the second: "2025-11-28 14:03:12" (or "14:03:12")."""
+def moment(value: datetime | None, *, time_only: bool = False, short: bool = False) -> str:
+    """A moment in local time, to the second: "2025-11-28 14:03:12", or "14:03:12"; `short`
+    (list cells) drops this year's year: "28 Nov 14:03:12"."""
     if value is None:
         return "—"
-    return date_format(timezone.localtime(value), "H:i:s" if time_only else "Y-m-d H:i:s")
+    local = timezone.localtime(value)
+    if time_only:
+        return date_format(local, "H:i:s")
+    if short:
+        return date_format(local, "j M H:i:s" if local.year == timezone.localdate().year else "j M Y H:i:s")
+    return date_format(local, "Y-m-d H:i:s")
 
 
 def number(value: int) -> str:
