@@ -14,6 +14,8 @@ import time
 
 import django
 
+from benchmarks.database import bench_database_use
+
 BENCH_DATABASE = "sii_tasks_bench_dashboard"
 RUNS = 100_000
 ROUNDS = 10
@@ -31,15 +33,7 @@ def main() -> None:
 
 
 def _use_bench_database() -> None:
-    import psycopg
-
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sii_tasks")
-    server = base.rsplit("/", 1)[0]
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    os.environ["DATABASE_URL"] = f"{server}/{BENCH_DATABASE}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    bench_database_use(name=BENCH_DATABASE)
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
     sys.path.insert(0, os.getcwd())
 

@@ -5,11 +5,12 @@ Uses its own database (sii_tasks_bench), dropped and re-created on every run.
 """
 
 import argparse
-import os
 import sys
 import time
 
 import django
+
+from benchmarks.database import bench_database_use
 
 BENCH_DATABASE = "sii_tasks_bench"
 
@@ -34,15 +35,7 @@ def _arguments() -> argparse.Namespace:
 
 
 def _use_bench_database() -> None:
-    import psycopg
-
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sii_tasks")
-    server = base.rsplit("/", 1)[0]
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    os.environ["DATABASE_URL"] = f"{server}/{BENCH_DATABASE}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    bench_database_use(name=BENCH_DATABASE)
 
 
 def upsert_rows_per_second(count: int) -> None:
