@@ -57,10 +57,12 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Fan-out and upsert benchmark against PostgreSQL, Redis and a real worker (figures, no asserts).
+# Benchmarks against PostgreSQL, Redis and a real worker (figures, no asserts): fan-out and
+# upsert, then the admin dashboard over 100,000 runs.
 bench: $(BIN)/.installed
 	scripts/ensure-services.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m benchmarks.fanout
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m benchmarks.dashboard
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
