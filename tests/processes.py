@@ -139,7 +139,9 @@ def worker_env(*, database: dict, simulator_url: str, extra: dict[str, str] | No
 class WebServer:
     """The web app in a subprocess with its own env: `runserver` (no autoreload) or gunicorn."""
 
-    def __init__(self, *, env: dict[str, str], port: int, log_path: Path, gunicorn: bool = False) -> None:
+    def __init__(
+        self, *, env: dict[str, str], port: int, log_path: Path, gunicorn: bool = False, workers: int = 2
+    ) -> None:
         self.base_url = f"http://127.0.0.1:{port}"
         self._log = log_path.open("w")
         command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
@@ -152,7 +154,7 @@ class WebServer:
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                "2",
+                str(workers),
             ]
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT

@@ -124,7 +124,10 @@ def test_the_periodic_reconcile_task_expires_keys(monkeypatch):
     assert reconcile_runs() == {"published": 0, "expired_idempotency_keys": 1}
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite's shared in-memory test database fails concurrent writers at once; make test runs on PostgreSQL",
+)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicates_never_launch_twice(monkeypatch, quiet_broker):
     user = UserFactory(is_superuser=True)

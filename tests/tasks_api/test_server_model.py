@@ -2,8 +2,6 @@
 and compose, where a request waiting for a run holds an idle thread, not a process."""
 
 import runpy
-import subprocess
-import sys
 import threading
 
 import httpx
@@ -16,7 +14,7 @@ from config.celery import app as celery_app
 from tasks_api.services import notifications
 from tests.deploy.compose import service
 from tests.factories import TaskLaunchFactory, UserFactory
-from tests.processes import ROOT, free_port, wait_for, worker_env
+from tests.processes import ROOT, WebServer, free_port, wait_for, worker_env
 
 
 def gunicorn_conf(monkeypatch, threads: str | None) -> dict:
@@ -59,51 +57,31 @@ def test_make_run_and_compose_start_gunicorn_alike_leaving_the_worker_model_to_i
 def test_one_gunicorn_process_serves_other_requests_while_one_waits_and_wakes_it_when_the_run_ends(tmp_path):
     _, token = AuthToken.objects.create(user=UserFactory(is_superuser=True), expiry=None)
     run = TaskLaunchFactory()
-    port = free_port()
     env = worker_env(database=settings.DATABASES["default"], simulator_url="http://127.0.0.1:1")
-    log = (tmp_path / "gunicorn.log").open("w")
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-    ]
-    web = subprocess.Popen(
-        command, cwd=ROOT, env={**env, "WEB_THREADS": "2"}, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
+    # One process with two threads: the waiting request must leave the other thread free.
+    web = WebServer(
+        env={**env, "WEB_THREADS": "2"}, port=free_port(), log_path=tmp_path / "gunicorn.log",
+        gunicorn=True, workers=1,
+    )  # fmt: skip
     answers: list[httpx.Response] = []
     try:
-        wait_for(lambda: _answers(f"{base}/healthz"), timeout=30, what="gunicorn")
+        web.wait_ready()
         headers = {"Authorization": f"Token {token}"}
-        url = f"{base}/api/celery/tasks/{run.task_id}?wait=30"
+        url = f"{web.base_url}/api/celery/tasks/{run.task_id}?wait=30"
         waiting = threading.Thread(target=lambda: answers.append(httpx.get(url, headers=headers, timeout=40)))
         waiting.start()
         wait_for(lambda: _subscribed(run.task_id), timeout=10, interval=0.05, what="the request to wait")
 
-        assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200  # the other thread serves
+        assert httpx.get(f"{web.base_url}/healthz", timeout=5).status_code == 200  # the other thread serves
         assert not answers  # while the first request still waits
         celery_app.backend.store_result(run.task_id, {"success": True}, "SUCCESS")
         connection.close()
         waiting.join(timeout=20)
     finally:
-        web.terminate()
-        web.wait(timeout=20)
-        log.close()
+        web.stop()
 
     assert answers[0].status_code == 200
     assert answers[0].json()["status"] == "SUCCESS"
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _subscribed(task_id: str) -> bool:
