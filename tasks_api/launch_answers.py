@@ -4,7 +4,6 @@
 from collections.abc import Callable
 
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import serializers
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,6 +36,11 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         "different request, 422. A launch the broker refused (500) does not keep its key."
     ),
 )
+
+
+# One serializer each shapes every answer: building one per launch (DRF deep-copies its fields)
+# costs more than using it. to_representation keeps no state, so threads may share them.
+LAUNCHED, RELAUNCHED = TaskLaunchedSerializer(), TaskRelaunchedSerializer()
 
 
 def launch_response(request: Request, *, asked: object, launch: Callable[[], TaskLaunch]) -> Response:
@@ -76,7 +80,7 @@ def _launched(launch: TaskLaunch) -> LaunchAnswer:
         "status": "PENDING",
         "message": f"Task {launch.task_type} launched successfully",
     }
-    shape: type[serializers.Serializer] = TaskLaunchedSerializer
+    shape = LAUNCHED
     if launch.relaunch_of_id:
-        answer["relaunch_of"], shape = launch.relaunch_of_id, TaskRelaunchedSerializer
-    return LaunchAnswer(202, dict(shape(answer).data))
+        answer["relaunch_of"], shape = launch.relaunch_of_id, RELAUNCHED
+    return LaunchAnswer(202, shape.to_representation(answer))

@@ -20,6 +20,7 @@ from celery.worker import state as worker_state
 from django.conf import settings
 from django.db import DatabaseError
 
+from tasks_api.authentication import api_tokens_expire
 from tasks_api.results import is_transient_database_error
 from tasks_api.selectors.launches import task_launch_is_revoked
 from tasks_api.services.claims import Claim, run_claim, run_release
@@ -44,8 +45,10 @@ class RecordedTask(Task):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         claimed = False
         try:
-            claimed = self._claim()
-            self.stop_if_revoked()
+            claim = self._claim()
+            claimed = True
+            if claim is Claim.REVOKED or self.request.id in worker_state.revoked:
+                raise TaskRevoked()
             return super().__call__(*args, **kwargs)
         except TaskRevoked:
             self.backend.mark_as_revoked(self.request.id, reason="revoked", request=self.request)
@@ -58,7 +61,8 @@ class RecordedTask(Task):
             if claimed:
                 self._release()
 
-    def _claim(self) -> bool:
+    def _claim(self) -> Claim:
+        """CLAIMED or REVOKED (the claim is held either way); else skips or fails the run."""
         claim = run_claim(task_id=self.request.id, max_lost=settings.TASKS_API_MAX_LOST_DELIVERIES)
         if claim in (Claim.FINISHED, Claim.RUNNING_ELSEWHERE):
             logger.info("Skipping a second delivery of %s: %s", self.request.id, claim.value)
@@ -68,7 +72,7 @@ class RecordedTask(Task):
                 f"The worker running this task died {settings.TASKS_API_MAX_LOST_DELIVERIES} times; "
                 "it is not tried again (relaunch it once the cause is fixed)"
             )
-        return True
+        return claim
 
     def _retry_after_outage(self, exc: Exception) -> Exception:
         """The database went away mid-run: what was saved stays saved, the run starts again
@@ -127,5 +131,9 @@ class RecordedTask(Task):
 @shared_task(name="tasks_api.reconcile_runs", ignore_result=True)
 def reconcile_runs() -> dict[str, int]:
     """Publish what was never published or lost, recover runs whose worker died, and forget
-    Idempotency-Keys past their retention."""
-    return {**runs_reconcile(), "expired_idempotency_keys": idempotency_keys_expire()}
+    Idempotency-Keys past their retention and expired API tokens."""
+    return {
+        **runs_reconcile(),
+        "expired_idempotency_keys": idempotency_keys_expire(),
+        "expired_api_tokens": api_tokens_expire(),
+    }

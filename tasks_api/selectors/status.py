@@ -1,6 +1,7 @@
 """A task's status as the API shows it: the launch record joined with its stored result."""
 
 import json
+from functools import cache
 
 from django_celery_results.models import TaskResult
 
@@ -8,10 +9,13 @@ from tasks_api.models import TaskLaunch
 from tasks_api.registry import catalog
 from tasks_api.selectors.launches import task_children_counts
 from tasks_api.services.launches import launch_failure_message
+from tasks_api.sql import ModelColumns, fetch_one
 from tasks_api.states import FINISHED, run_status
 
 WAITING = {"info": "Task is waiting to be executed"}
 UNKNOWN = {"info": "Task is waiting to be executed or doesn't exist"}
+LAUNCH = ModelColumns(TaskLaunch, "launch")
+RESULT = ModelColumns(TaskResult, "result")
 
 
 def task_launch_find(*, task_id: str) -> TaskLaunch | None:
@@ -20,14 +24,31 @@ def task_launch_find(*, task_id: str) -> TaskLaunch | None:
 
 def task_status_get(*, task_id: str) -> dict:
     """{task_id, status, result, error, traceback, meta} plus what the launch record adds."""
-    launch = task_launch_find(task_id=task_id)
-    stored = TaskResult.objects.filter(task_id=task_id).first()
+    launch, stored = launch_and_result_find(task_id=task_id)
     status = _status(launch, stored)
     answer = {"task_id": task_id, **status, **_launch_fields(launch, stored)}
     task_type = catalog().get(launch.task_type) if launch else None
     if launch and task_type and task_type.fans_out:
         answer["meta"] = _with_children(answer["meta"], launch)
     return answer
+
+
+def launch_and_result_find(*, task_id: str) -> tuple[TaskLaunch | None, TaskResult | None]:
+    """A run's launch record and stored result, either of which may not exist, in one query."""
+    row = fetch_one(_launch_and_result_sql(), [task_id])
+    assert row is not None  # the one-row derived table always yields a row
+    return LAUNCH.load(row[: LAUNCH.width]), RESULT.load(row[LAUNCH.width :])
+
+
+@cache
+def _launch_and_result_sql() -> str:
+    # The id as a one-row table, so that a result with no launch record (a task published by
+    # hand) and a launch with no result yet both come back.
+    return (
+        f"SELECT {LAUNCH.select}, {RESULT.select} FROM (SELECT %s AS id) AS asked "  # noqa: S608 (names from the models; values are parameters)
+        f"LEFT JOIN {LAUNCH.table} ON {LAUNCH.column('task_id')} = asked.id "
+        f"LEFT JOIN {RESULT.table} ON {RESULT.column('task_id')} = asked.id"
+    )
 
 
 def _status(launch: TaskLaunch | None, stored: TaskResult | None) -> dict:

@@ -21,11 +21,13 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
+from tasks_api.services import claims_postgres
 from tasks_api.states import FINISHED
 
 
 class Claim(enum.Enum):
     CLAIMED = "claimed"
+    REVOKED = "revoked"  # claimed, but revoked before it started: stop it now (and release)
     FINISHED = "finished"  # an earlier delivery finished it: acknowledge and skip
     RUNNING_ELSEWHERE = "running elsewhere"  # a live process runs it now: skip
     EXHAUSTED = "exhausted"  # too many deliveries lost to dying workers: fail it
@@ -37,39 +39,58 @@ def this_process() -> str:
 
 
 def run_claim(*, task_id: str, max_lost: int) -> Claim:
-    """Claim the run for this process, unless it finished, runs elsewhere, or was lost too often."""
+    """Claim the run for this process, unless it finished, runs elsewhere, or was lost too often.
+
+    CLAIMED and REVOKED hold the claim: run_release frees it."""
+    if connection.vendor == "postgresql":
+        return _claim_on_postgres(task_id, max_lost)
     if TaskResult.objects.filter(task_id=task_id, status__in=FINISHED).exists():
         return Claim.FINISHED
-    if not _lock(task_id):
-        return Claim.RUNNING_ELSEWHERE
-    outcome = _record_claim(task_id, max_lost)
-    if outcome is not Claim.CLAIMED:
-        _unlock(task_id)
-    return outcome
+    return _record_claim(task_id, max_lost)
 
 
 def run_release(*, task_id: str) -> None:
     """The attempt is over (finished, failed, retrying or stopped): free the claim."""
+    if connection.vendor == "postgresql" and connection.connection is not None:
+        claims_postgres.run_release(task_id=task_id, holder=this_process())
+        return
+    # SQLite; or a lost connection, whose lock the server dropped with it.
     TaskLaunch.objects.filter(task_id=task_id, claimed_by=this_process()).update(claimed_by="")
-    _unlock(task_id)
 
 
 def run_is_held(*, launch: TaskLaunch) -> bool:
     """Whether a live process holds the run's claim (the reconciler's question)."""
     if connection.vendor == "postgresql":
-        if not _lock(launch.task_id):
-            return True
-        _unlock(launch.task_id)
-        return False
+        _, locked = claims_postgres.run_lock_unless_finished(task_id=launch.task_id)
+        if locked:
+            claims_postgres.run_unlock(task_id=launch.task_id)
+        return not locked
     return _pid_holds(launch)
+
+
+def _claim_on_postgres(task_id: str, max_lost: int) -> Claim:
+    finished, locked = claims_postgres.run_lock_unless_finished(task_id=task_id)
+    if finished:
+        return Claim.FINISHED
+    if not locked:
+        return Claim.RUNNING_ELSEWHERE
+    recorded = claims_postgres.run_claim_record(task_id=task_id, max_lost=max_lost, holder=this_process())
+    if recorded is None:  # published by hand with no launch record: nothing to count
+        return Claim.CLAIMED
+    claimed, revoked = recorded
+    if not claimed:
+        claims_postgres.run_unlock(task_id=task_id)
+        return Claim.EXHAUSTED
+    return Claim.REVOKED if revoked else Claim.CLAIMED
 
 
 @transaction.atomic
 def _record_claim(task_id: str, max_lost: int) -> Claim:
+    """SQLite: the pid on the launch record is the lock; the write lock makes this atomic."""
     launch = TaskLaunch.objects.select_for_update().filter(task_id=task_id).first()
     if launch is None:  # published by hand with no launch record: nothing to count
         return Claim.CLAIMED
-    if connection.vendor != "postgresql" and _pid_holds(launch):
+    if _pid_holds(launch):
         return Claim.RUNNING_ELSEWHERE
     lost = launch.lost_deliveries + (1 if launch.claimed_by else 0)
     if lost >= max_lost:
@@ -81,22 +102,7 @@ def _record_claim(task_id: str, max_lost: int) -> Claim:
         claimed_at=timezone.now(),
         deliveries=launch.deliveries + 1,
     )
-    return Claim.CLAIMED
-
-
-def _lock(task_id: str) -> bool:
-    if connection.vendor != "postgresql":
-        return True  # SQLite: the pid on the launch record is the lock (_record_claim)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [task_id])
-        return bool(cursor.fetchone()[0])
-
-
-def _unlock(task_id: str) -> None:
-    if connection.vendor != "postgresql" or connection.connection is None:
-        return  # no connection: the server already dropped the lock with it
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [task_id])
+    return Claim.REVOKED if launch.is_revoked else Claim.CLAIMED
 
 
 def _pid_holds(launch: TaskLaunch) -> bool:

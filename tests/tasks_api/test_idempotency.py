@@ -121,7 +121,7 @@ def test_the_periodic_reconcile_task_expires_keys(monkeypatch):
     IdempotencyKey.objects.create(user=user, key="k", fingerprint="f")
     IdempotencyKey.objects.filter(key="k").update(created_at=timezone.now() - timedelta(days=2))
 
-    assert reconcile_runs() == {"published": 0, "expired_idempotency_keys": 1}
+    assert reconcile_runs() == {"published": 0, "expired_idempotency_keys": 1, "expired_api_tokens": 0}
 
 
 @pytest.mark.skipif(

@@ -1,8 +1,12 @@
 """Launches are rate-limited per user (429 with Retry-After); reads, status polling above all, never are."""
 
+import time
+import uuid
+
 import pytest
 from django.core.cache import caches
 
+from tasks_api.throttles import LaunchRateThrottle
 from tests.factories import CompanyFactory
 from tests.processes import manage_check
 from tests.tasks_api.conftest import client_for, user_in
@@ -14,6 +18,15 @@ BODY = {"task_type": "sii.sync_documents", "params": {"company_id": "123e4567-e8
 @pytest.fixture(autouse=True)
 def two_launches_a_minute(settings):
     settings.TASKS_API_LAUNCH_RATE = "2/min"
+
+
+@pytest.fixture(autouse=True)
+def counts_of_this_test_only(monkeypatch):
+    """Counts live in the shared Redis for two periods, and user ids repeat from one run (or
+    test) to the next: a prefix of this test's own keeps earlier launches out of its counts."""
+    prefix = f"throttle_{uuid.uuid4().hex}"
+    monkeypatch.setattr(LaunchRateThrottle, "cache_format", f"{prefix}_%(scope)s_%(ident)s")
+    return prefix
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +93,9 @@ def test_the_rate_is_read_per_request_so_it_can_change_without_a_restart(api, se
     assert launch(api).status_code == 202
 
 
-def test_launches_are_counted_in_the_cache_the_settings_name(api, operator, settings):
+def test_launches_are_counted_in_the_cache_the_settings_name(
+    api, operator, settings, counts_of_this_test_only
+):
     settings.CACHES = {
         **settings.CACHES,
         "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"},
@@ -89,8 +104,9 @@ def test_launches_are_counted_in_the_cache_the_settings_name(api, operator, sett
 
     launch(api)
 
-    key = f"throttle_launch_{operator.pk}"
-    assert (caches["throttle"].get(key) is not None, caches["default"].get(key)) == (True, None)
+    minute = int(time.time() // 60)
+    keys = [f"{counts_of_this_test_only}_launch_{operator.pk}:{period}" for period in (minute - 1, minute)]
+    assert (any(caches["throttle"].get_many(keys)), caches["default"].get_many(keys)) == (True, {})
 
 
 @pytest.mark.parametrize("rate", ["fast", "60/fortnight", "-1/min"])
@@ -103,3 +119,13 @@ def test_a_malformed_launch_rate_stops_start_up_naming_the_variable(tmp_path, ra
 
 def test_a_drf_rate_is_accepted(tmp_path):
     assert manage_check(tmp_path, API_LAUNCH_RATE="1000/day").returncode == 0
+
+
+def test_the_last_minutes_launches_still_count_for_the_part_of_it_inside_the_window(api, monkeypatch):
+    clock = [600.0]  # the start of a minute
+    monkeypatch.setattr(LaunchRateThrottle, "timer", lambda self: clock[0])
+    assert [launch(api).status_code for _ in range(3)] == [202, 202, 429]
+
+    clock[0] = 690.0  # half-way through the next minute: the two weigh one
+
+    assert [launch(api).status_code for _ in range(2)] == [202, 429]
