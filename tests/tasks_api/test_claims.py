@@ -94,3 +94,18 @@ def test_the_reconciler_sees_whether_a_live_process_holds_a_run():
 
     assert held_while_running
     assert not run_is_held(launch=TaskLaunch.objects.get(pk=launch.pk))
+
+
+def test_a_run_revoked_before_it_started_is_claimed_as_revoked_so_the_worker_stops_it():
+    launch = TaskLaunchFactory(revoke_requested_at=timezone.now())
+
+    assert claim(launch) is Claim.REVOKED
+    assert in_another_process(lambda: claim(launch)) is Claim.RUNNING_ELSEWHERE  # the claim holds
+    run_release(task_id=launch.task_id)
+
+
+def test_a_run_with_no_launch_record_is_claimed_without_counting_anything():
+    assert run_claim(task_id="published-by-hand", max_lost=3) is Claim.CLAIMED
+    run_release(task_id="published-by-hand")
+
+    assert in_another_process(lambda: run_claim(task_id="published-by-hand", max_lost=3)) is Claim.CLAIMED
