@@ -3,8 +3,10 @@
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.utils import timezone
+
+from sii.services.upserts_postgres import rows_merge
 
 
 @dataclass
@@ -40,14 +42,34 @@ def rows_upsert(
     key_fields: Sequence[str],
     batch_size: int = 1000,
 ) -> UpsertCounts:
-    """Insert new rows and update changed ones with INSERT ... ON CONFLICT DO UPDATE.
+    """Insert new rows and update changed ones; when a key repeats, its last row wins.
 
-    Per batch: one SELECT of the rows already stored and at most one upsert statement.
-    Unchanged rows are not written, so a re-sync of the same data writes nothing.
+    Unchanged rows are not written, so a re-sync of the same data writes nothing. PostgreSQL
+    takes every row in one COPY and one merge; other databases (SQLite, the embedded default)
+    compare in Python and write with INSERT ... ON CONFLICT DO UPDATE, `batch_size` rows at a time.
     """
+    unique = _dedupe(rows, key_fields)
+    connection = connections[router.db_for_write(model)]
+    if not unique:
+        return UpsertCounts()
+    if connection.vendor == "postgresql":
+        created, updated = rows_merge(
+            connection=connection, model=model, company=company, rows=unique, key_fields=key_fields
+        )
+        return UpsertCounts(created=created, updated=updated, unchanged=len(unique) - created - updated)
+    return rows_upsert_compared(
+        model=model, company=company, rows=unique, key_fields=key_fields, batch_size=batch_size
+    )
+
+
+def rows_upsert_compared(
+    *, model: type[models.Model], company, rows: list[dict], key_fields: Sequence[str], batch_size: int
+) -> UpsertCounts:
+    """The portable path for rows with unique keys: per batch, one SELECT and at most one upsert."""
     counts = UpsertCounts()
-    for batch in _chunks(_dedupe(rows, key_fields), batch_size):
-        counts += _upsert_batch(model, company, batch, key_fields)
+    with transaction.atomic(using=router.db_for_write(model)):  # all or nothing, as on PostgreSQL
+        for batch in _chunks(rows, batch_size):
+            counts += _upsert_batch(model, company, batch, key_fields)
     return counts
 
 
