@@ -6,7 +6,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-from sii.models import Company
+from sii.selectors import company_exists
 from sii.services.periods import current_year
 from tasks_api.params import StrictIntegerField, TaskParamsSerializer
 
@@ -82,7 +82,7 @@ class CompanyTaskParamsSerializer(TaskParamsSerializer):
 
     def validate(self, attrs: dict) -> dict:
         # A non-field error: its sentence reaches the API and the admin as written here.
-        if not Company.objects.filter(pk=attrs["company_id"]).exists():
+        if not company_exists(company_id=attrs["company_id"]):
             raise serializers.ValidationError(f"company {attrs['company_id']} does not exist")
         return attrs
 
