@@ -10,3 +10,5 @@ app = Celery("sii_tasks")
 # Every CELERY_* Django setting configures Celery; one place for configuration.
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Each worker pushes its stats snapshot for the API on a timer (tasks_api/worker_snapshot.py).
+app.steps["consumer"].add("tasks_api.worker_snapshot:SnapshotPush")

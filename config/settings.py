@@ -237,9 +237,9 @@ AUTHENTICATION_BACKENDS = ["tasks_api.authentication.ModelBackend"]
 # Cache
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/cache/
-# Per-process memory: it only holds the worker stats for a few seconds.
-# "default" is per process: it only holds the worker stats for a few seconds. "shared" is what
-# every web process must agree on (the launch rate): Redis when REDIS_URL is set.
+# "default" is per process. "shared" is what every web process and worker must agree on (the
+# launch rate, the workers' stats snapshots): Redis when REDIS_URL is set; else files under var/,
+# which the embedded default's web and worker processes share on one machine.
 _REDIS_URL = env_str("REDIS_URL", "")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
@@ -248,9 +248,14 @@ CACHES = {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _REDIS_URL,
             "KEY_PREFIX": "sii-tasks",
+            # A dead or mute Redis fails a request fast instead of hanging it.
+            "OPTIONS": {"socket_timeout": 1.0, "socket_connect_timeout": 2.0},
         }
         if _REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
     ),
 }
 
@@ -279,9 +284,12 @@ REST_KNOX = {
 }
 # The launchable task types: a sequence of tasks_api.registry.TaskType, named by dotted path.
 TASKS_API_CATALOG = "sii.catalog.CATALOG"
-# Worker stats: how long one broadcast waits for replies, and how long its answer is reused.
+# Worker stats: every worker pushes a snapshot of its tasks into this cache this often; the stats
+# API reads them there, so its data is at most this old (a killed worker's stays 2.5 times this).
+TASKS_API_STATS_PUSH_SECONDS = env_float("TASKS_API_STATS_PUSH_SECONDS", 2.0, minimum=0.5)
+TASKS_API_STATS_CACHE = "shared"
+# How long the health check's ping waits for a worker's reply.
 TASKS_API_STATS_TIMEOUT = env_float("TASKS_API_STATS_TIMEOUT", 1.0, minimum=0.05)
-TASKS_API_STATS_CACHE_SECONDS = env_int("TASKS_API_STATS_CACHE_SECONDS", 3, minimum=0)
 # Launches per user, as DRF rates say it ("60/min", "1000/day"); status polling is never throttled.
 TASKS_API_LAUNCH_RATE = env_str("API_LAUNCH_RATE", "60/min")
 _launches, _, _per = TASKS_API_LAUNCH_RATE.partition("/")

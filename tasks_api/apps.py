@@ -9,5 +9,5 @@ class TasksApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Connects the publish recorder, and registers the worker's one-broadcast stats command.
-        from tasks_api import signals, worker_control  # noqa: F401
+        # Connects the publish recorder.
+        from tasks_api import signals  # noqa: F401

@@ -145,6 +145,7 @@ def stats_examples() -> list[OpenApiExample]:
         "reserved_tasks": {worker: []},
         "queues": dict.fromkeys(queue_names(current_app), 0),
         "workers_online": [worker],
+        "collected_at": {worker: "2025-06-02T14:03:07.512000+00:00"},
     }
     return [OpenApiExample("One worker", value=value)]
 

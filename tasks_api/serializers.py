@@ -93,6 +93,10 @@ class CeleryStatsSerializer(serializers.Serializer):
     reserved_tasks = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
     queues = serializers.DictField(child=serializers.IntegerField(allow_null=True))
     workers_online = serializers.ListField(child=serializers.CharField())
+    collected_at = serializers.DictField(
+        child=serializers.DateTimeField(),
+        help_text="When each worker took its snapshot; workers push one every few seconds.",
+    )
 
 
 class ErrorDetailSerializer(serializers.Serializer):

@@ -1,53 +1,52 @@
-"""Worker and queue statistics: one broadcast with a short timeout, cached for a few seconds."""
+"""Worker and queue statistics: the snapshots the workers push, and the queues' lengths.
+
+No request waits on the workers: each pushes its snapshot every few seconds
+(tasks_api/worker_snapshot.py); a request reads them from the shared cache.
+"""
 
 import logging
+from contextlib import suppress
 
 from celery import Celery, current_app
-from django.conf import settings
-from django.core.cache import cache
 from kombu.exceptions import ChannelError
 
+from tasks_api.worker_snapshot import snapshots_read, stats_key, stats_store
+
 logger = logging.getLogger(__name__)
-CACHE_KEY = "tasks_api:celery_stats"
+# However many requests poll, the broker is asked for the queues' lengths once per this many seconds.
+QUEUES_SECONDS = 1
 
 
 def celery_stats_get(*, app: Celery | None = None) -> dict:
     """The original service's four keys plus reserved tasks, queue lengths and the workers online."""
-    stats = cache.get(CACHE_KEY)
-    if stats is None:
-        stats = _collect(app or current_app)
-        cache.set(CACHE_KEY, stats, settings.TASKS_API_STATS_CACHE_SECONDS)
-    return stats
-
-
-def _collect(app: Celery) -> dict:
-    replies = _snapshots(app)
-    registered = sorted({name for reply in replies.values() for name in reply.get("registered", [])})
+    app = app or current_app
+    snapshots, queues = _read(app)
+    registered = sorted({name for snapshot in snapshots.values() for name in snapshot["registered"]})
     return {
-        "active_tasks": {worker: reply.get("active", []) for worker, reply in replies.items()},
-        "scheduled_tasks": {worker: reply.get("scheduled", []) for worker, reply in replies.items()},
+        "active_tasks": {worker: snapshot["active"] for worker, snapshot in snapshots.items()},
+        "scheduled_tasks": {worker: snapshot["scheduled"] for worker, snapshot in snapshots.items()},
         "registered_tasks": registered,
-        "worker_stats": {worker: reply.get("stats", {}) for worker, reply in replies.items()},
-        "reserved_tasks": {worker: reply.get("reserved", []) for worker, reply in replies.items()},
-        "queues": queue_lengths(app),
-        "workers_online": sorted(replies),
+        "worker_stats": {worker: snapshot["stats"] for worker, snapshot in snapshots.items()},
+        "reserved_tasks": {worker: snapshot["reserved"] for worker, snapshot in snapshots.items()},
+        "queues": queues,
+        "workers_online": sorted(snapshots),
+        "collected_at": {worker: snapshot["collected_at"] for worker, snapshot in snapshots.items()},
     }
 
 
-def _snapshots(app: Celery) -> dict[str, dict]:
+def _read(app: Celery) -> tuple[dict[str, dict], dict[str, int | None]]:
+    # The queues' lengths are remembered beside the snapshots, so both come in the same reads.
+    key = stats_key(app, "queues")
     try:
-        replies = app.control.broadcast(
-            "tasks_snapshot", reply=True, timeout=settings.TASKS_API_STATS_TIMEOUT
-        )
-    except Exception:  # a broker that is down means no worker can answer either
-        logger.warning("Worker stats broadcast failed", exc_info=True)
-        return {}
-    return {
-        worker: answer
-        for reply in replies or []
-        for worker, answer in reply.items()
-        if isinstance(answer, dict)
-    }
+        snapshots, queues = snapshots_read(app=app, also=key)
+    except Exception:  # the shared cache is down: say no worker is known rather than fail
+        logger.warning("Could not read the workers' stats snapshots", exc_info=True)
+        snapshots, queues = {}, None
+    if not isinstance(queues, dict):
+        queues = queue_lengths(app)
+        with suppress(Exception):
+            stats_store().set(key, queues, QUEUES_SECONDS)
+    return snapshots, queues
 
 
 def queue_names(app: Celery) -> list[str]:

@@ -6,12 +6,12 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from tasks_api.models import TaskLaunch
-from tasks_api.selectors.stats import CACHE_KEY
+from tasks_api.worker_snapshot import snapshot_push, stats_key, stats_store
 from tests.factories import TaskLaunchFactory, UserFactory
 from tests.runs import failed_run, stored
 from tests.tasks_api.conftest import user_in
@@ -23,12 +23,12 @@ PROGRESS = {"info": "Task is running", "current": 3, "total": 9, "step": "compra
 
 @pytest.fixture(autouse=True)
 def quick_stats(settings):
-    """No worker answers in these tests: the stats broadcast waits only this long for one."""
-    settings.TASKS_API_STATS_TIMEOUT = 0.1
+    """The stats read a per-process cache, emptied before each test: not the session worker's pushes."""
+    settings.TASKS_API_STATS_CACHE = "default"
 
 
 def one_worker(name="celery@w1", active=()):
-    """The stats service's answer with one worker, as the API's cache holds it."""
+    """The stats service's answer with one worker, pushed as the worker pushes it."""
     stats = {
         "active_tasks": {name: [{"id": task_id, "name": "sii.sync_documents"} for task_id in active]},
         "scheduled_tasks": {name: []},
@@ -44,7 +44,11 @@ def one_worker(name="celery@w1", active=()):
         "queues": {"celery": 0, "sii": 7},
         "workers_online": [name],
     }
-    cache.set(CACHE_KEY, stats, 60)
+    snapshot = {"active": stats["active_tasks"][name], "scheduled": [], "reserved": [],
+                "registered": stats["registered_tasks"], "stats": stats["worker_stats"][name],
+                "collected_at": "2026-01-02T03:04:05+00:00"}  # fmt: skip
+    snapshot_push(app=celery_app, hostname=name, snapshot=snapshot)
+    stats_store().set(stats_key(celery_app, "queues"), stats["queues"], 60)
     return stats
 
 

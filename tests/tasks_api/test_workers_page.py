@@ -1,10 +1,10 @@
 """The workers and queues page: what the API's stats service says, for operators."""
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
-from tasks_api.selectors.stats import CACHE_KEY
+from config.celery import app as celery_app
+from tasks_api.worker_snapshot import stats_key, stats_store
 from tests.factories import UserFactory
 from tests.tasks_api.conftest import user_in
 from tests.tasks_api.test_dashboard import one_worker
@@ -15,7 +15,7 @@ WORKERS = "/admin/workers/"
 
 @pytest.fixture(autouse=True)
 def quick_stats(settings):
-    settings.TASKS_API_STATS_TIMEOUT = 0.1
+    settings.TASKS_API_STATS_CACHE = "default"  # emptied before each test: not the session worker's pushes
 
 
 def test_the_page_is_under_the_admins_urls():
@@ -57,8 +57,6 @@ def test_the_page_reads_the_same_stats_the_api_answers(client, superuser):
 
 def test_with_no_worker_online_the_page_answers_and_says_so(client, superuser, quiet_broker):
     # quiet_broker: a broker database no worker listens on, even while the session's worker runs.
-    cache.delete(CACHE_KEY)
-
     answer = client.get(WORKERS)
 
     assert answer.status_code == 200
@@ -66,8 +64,8 @@ def test_with_no_worker_online_the_page_answers_and_says_so(client, superuser, q
 
 
 def test_a_queue_the_broker_could_not_read_shows_as_unknown(client, superuser):
-    stats = one_worker()
-    cache.set(CACHE_KEY, {**stats, "queues": {"sii": None}}, 60)
+    one_worker()
+    stats_store().set(stats_key(celery_app, "queues"), {"sii": None}, 60)
 
     assert "unknown (broker unreachable)" in client.get(WORKERS).content.decode()
 
