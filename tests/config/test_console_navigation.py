@@ -11,11 +11,6 @@ from tests.tasks_api.conftest import user_in
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def quick_stats(settings):
-    settings.TASKS_API_STATS_TIMEOUT = 0.1  # the dashboard asks the workers; none answer here
-
-
 def sidebar(client) -> str:
     page = client.get(reverse("admin:workers")).content.decode()
     return page[page.index('id="nav-sidebar-apps"') :]
