@@ -15,7 +15,7 @@ SII_SIMULATOR_PORT ?= 8001
 
 .PHONY: run test lint format install bench clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt requirements-bench.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -43,6 +43,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	scripts/ensure-services.sh
 	scripts/ensure-browser.sh
+	scripts/ensure-bench-tools.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -57,12 +58,18 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Benchmarks against PostgreSQL, Redis and a real worker (figures, no asserts): fan-out and
-# upsert, then the admin dashboard over 100,000 runs.
+# make bench: this API beside Flower 2.2.0 on the production shape (gunicorn, one worker, PostgreSQL,
+# Redis; Flower on the same Redis and worker) in alternating rounds, status growth, the upsert and
+# fan-out benchmarks, then the admin dashboard. One table on stdout; var/bench/results.json and
+# results.png. Its database is its own (dropped at the end); its Redis database is flushed.
+# `make bench BENCH_ARGS=--smoke`: one round of short phases, smallest sizes (make test runs that).
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+BENCH_ARGS ?=
 bench: $(BIN)/.installed
 	scripts/ensure-services.sh
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m benchmarks.fanout
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m benchmarks.dashboard
+	scripts/ensure-bench-tools.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m benchmarks $(BENCH_ARGS)
+	$(if $(findstring --smoke,$(BENCH_ARGS)),,DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m benchmarks.dashboard)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

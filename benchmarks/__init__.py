@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (python -m benchmarks) measures this API beside Flower on the production shape."""
