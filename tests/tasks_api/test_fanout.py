@@ -75,3 +75,32 @@ def test_children_of_a_parent_revoked_mid_dispatch_are_born_revoked_and_never_pu
     assert children.count() == 4
     assert children.filter(enqueued=True).count() == 2
     assert {task_status_get(task_id=child.task_id)["status"] for child in children} == {"REVOKED"}
+
+
+def test_ten_thousand_children_are_each_recorded_and_published_once_and_a_replay_publishes_only_the_rest(
+    parent, quiet_broker
+):
+    params = f29_params(10_000)
+
+    assert launch_children(parent, params, batch_size=500) == 10_000
+
+    children = TaskLaunch.objects.filter(parent=parent)
+    queued = quiet_broker(settings.SII_QUEUE)
+    assert len(queued) == len(set(queued)) == 10_000
+    assert set(queued) == set(children.values_list("task_id", flat=True))
+    assert set(children.values_list("launched_by", "enqueued", "task_type")) == {
+        ("fanout", True, "sii.sync_f29")
+    }
+    assert not children.filter(published_at=None).exists()
+    assert sorted(str(s) for s in children.values_list("subject_id", flat=True)) == sorted(
+        p["company_id"] for p in params
+    )
+
+    unpublished = [child_task_id(parent_task_id=parent.task_id, params=p) for p in params[::13]]
+    children.filter(task_id__in=unpublished).update(enqueued=None, published_at=None)  # a killed parent's
+    assert launch_children(parent, params, batch_size=500) == 10_000
+
+    again = quiet_broker(settings.SII_QUEUE)
+    assert sorted(again[: len(again) - 10_000]) == sorted(unpublished)  # queued on top of the first
+    assert children.count() == 10_000
+    assert not children.exclude(enqueued=True).exists()

@@ -27,7 +27,7 @@ def test_a_launch_is_recorded_and_published_only_once_its_transaction_commits(
 
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
-def test_children_are_recorded_with_one_insert_and_one_update_per_batch_and_all_run(
+def test_children_are_recorded_with_three_statements_per_batch_and_all_run(
     celery_worker_process,
 ):
     parent = TaskLaunch.objects.create(task_type="sii.sync_documents_all_companies", launched_by="system")
@@ -40,8 +40,8 @@ def test_children_are_recorded_with_one_insert_and_one_update_per_batch_and_all_
 
     assert published == 30
     statements = [q["sql"].split()[0] for q in queries if q["sql"] not in ("BEGIN", "COMMIT")]
-    # Per batch: record, read the parent's revocation, read what is unpublished, mark it enqueued.
-    assert statements == ["INSERT", "SELECT", "SELECT", "UPDATE"] * 3
+    # Per batch: record (all new: nothing to read back), read the parent's revocation, mark enqueued.
+    assert statements == ["INSERT", "SELECT", "UPDATE"] * 3
     children = TaskLaunch.objects.filter(parent=parent)
     assert {(c.launched_by, c.enqueued, str(c.subject_id)) for c in children} == {
         ("fanout", True, p["company_id"]) for p in params
