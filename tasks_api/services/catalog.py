@@ -5,6 +5,8 @@ task_launch_validated, so they accept, default and refuse exactly the same param
 them refuse a second run of a fan-out task type while one is pending or running.
 """
 
+from functools import partial
+
 from django.db import connection, transaction
 
 from tasks_api.models import TaskLaunch
@@ -50,17 +52,20 @@ def task_launch_validated(*, task_type: str, data: object, user, periodic_task_n
     params = spec.params(data=data)
     if not params.is_valid():
         raise InvalidParams(describe_errors_by_field(params, params.errors))
+    launch = partial(
+        task_launch,
+        task_type=task_type,
+        params=params.task_kwargs(),
+        launched_by=TaskLaunch.LaunchedBy.USER,
+        user=user,
+        periodic_task_name=periodic_task_name,
+    )
+    if not spec.fans_out:
+        return launch()  # one INSERT: it commits (and is published) as it returns
     # The record commits (and is published) when this block ends, releasing the lock taken in it.
     with transaction.atomic():
-        if spec.fans_out:
-            _refuse_if_active(task_type)
-        return task_launch(
-            task_type=task_type,
-            params=params.task_kwargs(),
-            launched_by=TaskLaunch.LaunchedBy.USER,
-            user=user,
-            periodic_task_name=periodic_task_name,
-        )
+        _refuse_if_active(task_type)
+        return launch()
 
 
 def task_relaunch_checked(*, launch: TaskLaunch, user) -> TaskLaunch:
