@@ -157,7 +157,7 @@ def _purge() -> None:
 
 
 def _ensure_companies(count: int) -> None:
-    """`count` companies with an active subscription (made in bulk, as benchmarks/fleet.py does)."""
+    """`count` companies with an active subscription (made in bulk)."""
     from sii import crypto, rut
     from sii.models import Company, Subscription
 
