@@ -129,13 +129,15 @@ def test_a_wait_that_runs_out_reads_the_status_twice_and_never_polls(viewer_api,
 def test_a_run_finishing_during_the_wait_wakes_the_request_which_holds_no_connection_meanwhile(
     monkeypatch, reads, when_released
 ):
+    monkeypatch.setattr(waiting, "CONNECTION_HOLD_SECONDS", 0)  # released before it sleeps
     launch = TaskLaunchFactory()
     client = client_for(UserFactory(is_superuser=True))
     open_while_waiting = []
     listener_wait = notifications.FinishListener.wait
 
     def wait_and_check(self, *, timeout):
-        open_while_waiting.append(connection.connection is not None)
+        if timeout > 0:  # a sleep, not the look at what is already queued
+            open_while_waiting.append(connection.connection is not None)
         return listener_wait(self, timeout=timeout)
 
     monkeypatch.setattr(notifications.FinishListener, "wait", wait_and_check)
@@ -148,6 +150,27 @@ def test_a_run_finishing_during_the_wait_wakes_the_request_which_holds_no_connec
     assert time.monotonic() - started < 20  # woken by the notification, not by the deadline
     assert reads == ["PENDING", "SUCCESS"]
     assert open_while_waiting == [False]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_finishing_within_the_first_second_is_answered_on_the_connection_kept_meanwhile(
+    monkeypatch, reads
+):
+    launch = TaskLaunchFactory()
+    client = client_for(UserFactory(is_superuser=True))
+    released = []
+    monkeypatch.setattr(waiting, "connection_release", lambda: released.append(True))
+    listener_wait = notifications.FinishListener.wait
+
+    def wait_while_it_finishes(self, *, timeout):
+        threading.Timer(0.2, finish(launch.task_id)).start()  # finishes while the request sleeps
+        return listener_wait(self, timeout=timeout)
+
+    monkeypatch.setattr(notifications.FinishListener, "wait", wait_while_it_finishes)
+
+    body = status_of(client, launch.task_id, "?wait=20")
+
+    assert (body["status"], reads, released) == ("SUCCESS", ["PENDING", "SUCCESS"], [])
 
 
 @pytest.mark.django_db(transaction=True)
