@@ -18,7 +18,9 @@ def chart_draw(results: dict, path: Path) -> None:
     growth = results["growth"]
     columns = min(3, max(1, len(growth)))
     growth_rows = math.ceil(len(growth) / columns)
-    figure = plt.figure(figsize=(6 * columns, 0.45 * len(rows) + 2.5 + 4 * growth_rows), layout="constrained")
+    figure = plt.figure(
+        figsize=(max(10, 6 * columns), 0.45 * len(rows) + 2.5 + 4 * growth_rows), layout="constrained"
+    )
     grid = figure.add_gridspec(
         1 + growth_rows, columns, height_ratios=[0.45 * len(rows) + 1.5] + [4] * growth_rows
     )
