@@ -65,7 +65,9 @@ def company_get(*, company_id: str) -> Company:
 
 def company_exists(*, company_id: uuid.UUID | str) -> bool:
     """Asked by every launch for a company: written out, not compiled by the ORM each time."""
-    return fetch_one(_company_exists_sql(), [str(company_id)]) is not None
+    # The id as the column stores it (a uuid on PostgreSQL, 32 hex digits on SQLite).
+    stored_id = Company._meta.pk.get_db_prep_value(company_id, connection)  # type: ignore[union-attr]  # a model always has a pk
+    return fetch_one(_company_exists_sql(), [stored_id]) is not None
 
 
 @cache

@@ -40,7 +40,7 @@ class Curl:
         return json.loads(done.stdout)
 
     def launch(self, body: dict) -> str:
-        return self(
+        answer = self(
             "-X",
             "POST",
             f"{self.base}/tasks/launch",
@@ -48,7 +48,9 @@ class Curl:
             "Content-Type: application/json",
             "-d",
             json.dumps(body),
-        )["task_id"]
+        )
+        assert "task_id" in answer, answer
+        return answer["task_id"]
 
     def status(self, task_id: str) -> dict:
         return self(f"{self.base}/tasks/{task_id}")
