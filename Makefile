@@ -42,8 +42,7 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	scripts/ensure-services.sh
-	scripts/ensure-browser.sh
-	scripts/ensure-bench-tools.sh
+	scripts/ensure-debian-packages.sh chromium wrk
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -67,7 +66,7 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_ARGS ?=
 bench: $(BIN)/.installed
 	scripts/ensure-services.sh
-	scripts/ensure-bench-tools.sh
+	scripts/ensure-debian-packages.sh wrk
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m benchmarks $(BENCH_ARGS)
 	$(if $(findstring --smoke,$(BENCH_ARGS)),,DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m benchmarks.dashboard)
 
