@@ -13,6 +13,13 @@ if not _threads.isdigit() or int(_threads) < 1:
     raise SystemExit(f"WEB_THREADS={_threads!r} must be a whole number of at least 1.")
 threads = int(_threads)
 
+# The control socket (gunicornc) under the app's own var/ (VAR_DIR, as the settings read it), not
+# under the user's home: make run leaves nothing outside the checkout, and the image's user has
+# a writable /app/var but no home.
+control_socket = os.path.join(
+    os.environ.get("VAR_DIR") or os.path.join(os.path.dirname(__file__), "var"), "gunicorn.ctl"
+)
+
 _FORMATTER = (
     "config.logs.JsonFormatter" if os.environ.get("LOG_FORMAT") == "json" else "config.logs.PlainFormatter"
 )

@@ -44,6 +44,15 @@ def test_a_bad_web_threads_stops_gunicorn_naming_it(monkeypatch, threads):
         gunicorn_conf(monkeypatch, threads)
 
 
+def test_gunicorn_keeps_its_control_socket_under_var_not_the_users_home(monkeypatch, tmp_path):
+    monkeypatch.delenv("VAR_DIR", raising=False)
+    assert gunicorn_conf(monkeypatch, None)["control_socket"] == str(ROOT / "var" / "gunicorn.ctl")
+
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+
+    assert gunicorn_conf(monkeypatch, None)["control_socket"] == str(tmp_path / "gunicorn.ctl")
+
+
 def test_make_run_and_compose_start_gunicorn_alike_leaving_the_worker_model_to_its_config_file():
     for name, command in web_commands().items():
         assert "gunicorn config.wsgi" in command, name
