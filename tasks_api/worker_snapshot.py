@@ -16,6 +16,7 @@ from celery import Celery, bootsteps
 from celery.utils.collections import AttributeDict
 from celery.utils.functional import pass1
 from celery.worker import control
+from celery.worker import state as worker_state
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from kombu.utils.json import dumps, loads
@@ -142,6 +143,8 @@ class SnapshotPush(bootsteps.StartStopStep):
         self.tref = parent.timer.call_repeatedly(settings.TASKS_API_STATS_PUSH_SECONDS, self.push, (parent,))
 
     def push(self, parent) -> None:
+        if worker_state.should_stop is not None or worker_state.should_terminate is not None:
+            return  # shutting down: the pool may be gone already, and shutdown() drops the snapshot
         try:
             snapshot_push(app=parent.app, hostname=parent.hostname, snapshot=snapshot_collect(parent))
         except Exception:  # a cache outage must not stop the worker; the next push tries again

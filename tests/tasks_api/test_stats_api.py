@@ -1,10 +1,14 @@
 """GET /api/celery/stats: the snapshots the workers push, read without asking them anything."""
 
+from types import SimpleNamespace
+
 import pytest
 from celery import Celery
+from celery.worker import state as worker_state
 from django.conf import settings
 from kombu.pidbox import Mailbox
 
+from tasks_api import worker_snapshot
 from tasks_api.selectors.stats import celery_stats_get
 from tasks_api.worker_snapshot import snapshot_drop, snapshot_push
 from tests.factories import CompanyFactory, UserFactory
@@ -171,3 +175,18 @@ def test_a_killed_worker_leaves_the_stats_when_its_snapshot_expires(own_worker):
 def test_a_viewer_may_read_stats_but_not_anonymous_users(viewer_api, client):
     assert viewer_api.get("/api/celery/stats").status_code == 200
     assert client.get("/api/celery/stats").status_code == 401
+
+
+def test_a_worker_shutting_down_pushes_no_snapshot_since_its_pool_may_be_gone(monkeypatch):
+    pushed = []
+    monkeypatch.setattr(worker_snapshot, "snapshot_push", lambda **snapshot: pushed.append(snapshot))
+    monkeypatch.setattr(worker_snapshot, "snapshot_collect", lambda consumer: {})
+    step = worker_snapshot.SnapshotPush(parent=None)
+    consumer = SimpleNamespace(app=None, hostname="celery@stopping")
+    step.push(consumer)
+    assert len(pushed) == 1
+
+    monkeypatch.setattr(worker_state, "should_stop", 0)  # what a warm shutdown sets
+    step.push(consumer)
+
+    assert len(pushed) == 1
