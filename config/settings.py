@@ -475,19 +475,24 @@ SII_REQUEST_INTERVAL = env_float("SII_REQUEST_INTERVAL", 1.0 if SII_MODE == "liv
 # SII_RETRY_BACKOFF x 2^n seconds (with jitter) before retry n.
 SII_MAX_RETRIES = env_int("SII_MAX_RETRIES", 3, minimum=0)
 SII_RETRY_BACKOFF = env_int("SII_RETRY_BACKOFF", 30, minimum=1)
-# Fernet key that encrypts companies' SII passwords at rest.
-# https://cryptography.io/en/latest/fernet/
+# Fernet keys for companies' SII passwords at rest: SII_CREDENTIALS_KEY encrypts; it and the
+# comma-separated SII_CREDENTIALS_OLD_KEYS decrypt, so a key can be rotated without downtime
+# (README "Rotating the SII credentials key"; manage.py rotate_sii_keys).
+# https://cryptography.io/en/latest/fernet/#cryptography.fernet.MultiFernet
 SII_CREDENTIALS_KEY = env_secret(
     "SII_CREDENTIALS_KEY",
     fallback_file=VAR_DIR / "sii_credentials.key",
     generate=lambda: Fernet.generate_key().decode(),
 )
-try:
-    Fernet(SII_CREDENTIALS_KEY)
-except ValueError:
-    raise ImproperlyConfigured(
-        "SII_CREDENTIALS_KEY must be a Fernet key (32 url-safe base64 bytes)."
-    ) from None
+SII_CREDENTIALS_OLD_KEYS = env_list("SII_CREDENTIALS_OLD_KEYS", [])
+_credentials_keys = [("SII_CREDENTIALS_KEY", SII_CREDENTIALS_KEY)] + [
+    (f"SII_CREDENTIALS_OLD_KEYS (key {n})", key) for n, key in enumerate(SII_CREDENTIALS_OLD_KEYS, 1)
+]
+for _variable, _key in _credentials_keys:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(f"{_variable} must be a Fernet key (32 url-safe base64 bytes).") from None
 # How many fan-out children an all-companies task publishes per batch.
 SII_FANOUT_BATCH_SIZE = env_int("SII_FANOUT_BATCH_SIZE", 500, minimum=1)
 
