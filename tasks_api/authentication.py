@@ -5,7 +5,8 @@ user, then every other token of that user (to delete expired ones), and Django's
 two for a non-superuser's permissions. Status polling pays that on every poll. Here the presented
 token and its user come in one hand-written statement; expired tokens are deleted when presented
 and by the reconciler (api_tokens_expire); permissions come in one statement. Same answers, same
-401s, same knox tokens and settings.
+401s, same knox tokens and settings. A named token's label comes in the same statement; its
+"last used" is written only when a minute old, so a poll usually writes nothing.
 """
 
 from functools import cache
@@ -26,9 +27,12 @@ from knox.settings import CONSTANTS
 from knox.signals import token_expired
 from rest_framework import exceptions
 
+from tasks_api.models import ApiTokenLabel
+from tasks_api.services.api_tokens import api_token_mark_used
 from tasks_api.sql import ModelColumns, fetch_all
 
 TOKEN = ModelColumns(AuthToken, "token")
+LABEL = ModelColumns(ApiTokenLabel, "label")
 
 
 class TokenAuthentication(auth.TokenAuthentication):
@@ -40,11 +44,14 @@ class TokenAuthentication(auth.TokenAuthentication):
             digest = hash_token(key)
         except (UnicodeDecodeError, TypeError, ValueError):
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        for auth_token in _tokens_with_key(key[: CONSTANTS.TOKEN_KEY_LENGTH]):
+        for auth_token, label in _tokens_with_key(key[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if compare_digest(digest, auth_token.digest) and not self._expired(auth_token):
                 if auth.knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
-                return self.validate_user(auth_token)
+                credentials = self.validate_user(auth_token)
+                if label is not None:
+                    api_token_mark_used(digest=auth_token.digest, last_used_at=label.last_used_at)
+                return credentials
         raise exceptions.AuthenticationFailed(_("Invalid token."))
 
     def _expired(self, auth_token: AuthToken) -> bool:
@@ -62,13 +69,14 @@ class TokenAuthenticationScheme(KnoxTokenScheme):
     target_class = "tasks_api.authentication.TokenAuthentication"
 
 
-def _tokens_with_key(key: str) -> list[AuthToken]:
-    """The tokens whose stored prefix is `key` (almost always one), each with its user."""
+def _tokens_with_key(key: str) -> list[tuple[AuthToken, ApiTokenLabel | None]]:
+    """The tokens whose stored prefix is `key` (almost always one), each with its user and label."""
     tokens = []
+    users_end = TOKEN.width + _users().width
     for row in fetch_all(_tokens_sql(), [key]):
         auth_token = TOKEN.load(row[: TOKEN.width])
-        auth_token.user = _users().load(row[TOKEN.width :])
-        tokens.append(auth_token)
+        auth_token.user = _users().load(row[TOKEN.width : users_end])
+        tokens.append((auth_token, LABEL.load(row[users_end:])))
     return tokens
 
 
@@ -81,8 +89,9 @@ def _users() -> ModelColumns:
 def _tokens_sql() -> str:
     users = _users()
     return (
-        f"SELECT {TOKEN.select}, {users.select} FROM {TOKEN.table} "  # noqa: S608 (names from the models; values are parameters)
+        f"SELECT {TOKEN.select}, {users.select}, {LABEL.select} FROM {TOKEN.table} "  # noqa: S608 (names from the models; values are parameters)
         f"JOIN {users.table} ON {users.column('id')} = {TOKEN.column('user')} "
+        f"LEFT JOIN {LABEL.table} ON {LABEL.column('token')} = {TOKEN.column('digest')} "
         f"WHERE {TOKEN.column('token_key')} = %s"
     )
 

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from knox.models import AuthToken
 
 from tasks_api.permissions import CUSTOM as CUSTOM_PERMISSIONS
 
@@ -113,3 +114,32 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.user_id})"
+
+
+class ApiTokenLabel(models.Model):
+    """An API token's name and when it was last used (knox's token has neither).
+
+    Tokens made without one (tests, the demo) still work; they are unnamed and not tracked.
+    """
+
+    token = models.OneToOneField(AuthToken, primary_key=True, on_delete=models.CASCADE, related_name="label")
+    # The token's user again, so a name can be unique per user in the database.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    last_used_at = models.DateTimeField(null=True, blank=True, help_text="Written at most once a minute.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="tasks_api_token_user_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _token_str(token: AuthToken) -> str:
+    label = getattr(token, "label", None)
+    return f"{label.name if label else 'unnamed'} ({token.token_key}…)"
+
+
+# Knox's token names itself by its digest, 128 hex digits that mean nothing to a reader and fill
+# the admin's titles, breadcrumbs and history; it is named by its label and key prefix instead.
+AuthToken.__str__ = _token_str  # type: ignore[method-assign]  # replacing knox's on purpose
