@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
+from tests.factories import CompanyFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -56,3 +58,14 @@ def test_an_unknown_role_is_refused():
     with pytest.raises(CommandError, match="invalid choice: 'admin'"):
         call_command("create_operator", "bea", "--role", "admin")
     assert not get_user_model().objects.filter(username="bea").exists()
+
+
+@pytest.mark.parametrize(("role", "may_change"), [("viewer", False), ("operator", True)])
+def test_both_roles_open_the_companies_and_only_operators_may_fix_one(client, capsys, role, may_change):
+    company = CompanyFactory()
+    client.login(username="bea", password=create_operator(capsys, "bea", "--role", role))
+
+    assert client.get("/admin/sii/company/").status_code == 200
+    assert client.get(f"/admin/sii/company/{company.pk}/change/").status_code == 200
+    user = get_user_model().objects.get(username="bea")
+    assert (user.has_perm("sii.view_company"), user.has_perm("sii.change_company")) == (True, may_change)
