@@ -276,7 +276,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 # https://jazzband.github.io/django-rest-knox/settings/
-# API tokens are stored hashed; they last until rotated (create_api_token) unless a TTL is set.
+# API tokens are stored hashed; they last until revoked (revoke_api_token) unless a TTL is set.
 _TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 0, minimum=0)
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=_TOKEN_TTL_DAYS) if _TOKEN_TTL_DAYS else None,
@@ -428,6 +428,8 @@ CELERY_BEAT_SCHEDULER = "tasks_api.beat:LeasedDatabaseScheduler"
 # Only the beat holding this lease (a database row) sends schedules; a standby takes over this long
 # after the holder stops renewing it.
 BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 30, minimum=5)
+# Every tick touches this file, leader or standby: compose's beat health check wants it fresh.
+BEAT_HEARTBEAT_FILE = VAR_DIR / "beat.heartbeat"
 
 # API: waiting for a run, run history, idempotent launches (README "Watching runs from a program")
 # ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import logging
 import os
 import secrets
 import socket
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,15 @@ DB_ERRORS = (DatabaseError, InterfaceError)
 def beat_holder_id() -> str:
     """host:pid:token; the token tells apart a restarted beat that got the same pid."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def beat_heartbeat(*, path: Path) -> None:
+    """Touch the heartbeat file; a failure is logged, never raised (a tick must not die of it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as exc:
+        logger.warning("Beat cannot touch its heartbeat file %s: %r", path, exc)
 
 
 def beat_lease_check(*, lease_seconds: int, max_interval: float) -> None:
@@ -53,6 +63,7 @@ class LeasedDatabaseScheduler(DatabaseScheduler):
         self.sync_every_tasks = 1
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
+        beat_heartbeat(path=settings.BEAT_HEARTBEAT_FILE)
         if not self._lease_renewed():
             return self.max_interval
         return super().tick(*args, **kwargs)

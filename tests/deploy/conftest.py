@@ -30,6 +30,12 @@ STAND_INS = (
     "DJANGO_SECRET_KEY",
     "SII_CREDENTIALS_KEY",
 )
+# A .env for trying the stack locally: .env.example's hosts, and the choices it leaves empty.
+DOT_ENV = {
+    "SII_MODE": "simulator",
+    "SITE_ADDRESS": "localhost",
+    "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+}
 
 
 class ServiceProcess:
@@ -96,7 +102,9 @@ def compose_env(tmp_path, served_simulator, deploy_broker_url) -> dict[str, str]
         },
     )
     compose_environment = service("web")["environment"]
-    kept = {key: interpolate(value, {}) for key, value in compose_environment.items() if key not in STAND_INS}
+    kept = {
+        key: interpolate(value, DOT_ENV) for key, value in compose_environment.items() if key not in STAND_INS
+    }
     return {**local, **kept}
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from tests.deploy.compose import (
@@ -12,12 +13,16 @@ from tests.deploy.compose import (
     ENV_EXAMPLE,
     compose,
     env_example,
+    interpolate,
     interpolated_names,
     service,
 )
+from tests.deploy.test_dockerfile import instructions
 from tests.processes import ROOT
 
-APP_SERVICES = ("web", "worker", "beat", "sii-simulator")
+APP_SERVICES = ("migrate", "web", "worker", "beat", "sii-simulator")
+# Services that keep running, unlike the one-shot migrate job.
+LONG_RUNNING = ("proxy", "postgres", "redis", "web", "worker", "beat", "sii-simulator")
 SETTINGS_FILE = ROOT / "config" / "settings.py"
 # env_str("NAME", ...), env_int(\n "NAME", ...): every variable settings.py reads by its literal name.
 _SETTING_READ = re.compile(r'\benv_\w+\(\s*"([A-Z][A-Z0-9_]*)"')
@@ -43,15 +48,39 @@ def test_the_compose_file_validates_against_the_compose_spec_schema():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_the_compose_file_runs_the_stores_the_app_services_and_the_simulator():
-    assert set(compose()["services"]) == {"postgres", "redis", *APP_SERVICES}
+def test_the_compose_file_runs_the_proxy_the_stores_the_app_services_and_the_simulator():
+    assert set(compose()["services"]) == {"proxy", "postgres", "redis", *APP_SERVICES}
 
 
-def test_every_app_service_runs_the_one_image_built_here_and_restarts():
+def test_every_app_service_runs_the_one_image_built_here():
     for name in APP_SERVICES:
         app = service(name)
         assert (app["build"], app["image"], app["env_file"]) == (".", "sii-tasks", ".env"), name
-        assert app["restart"] == "unless-stopped", name
+
+
+def test_every_long_running_service_restarts_and_has_memory_and_cpu_limits_overridable_by_env():
+    for name in LONG_RUNNING:
+        limits = service(name)["deploy"]["resources"]["limits"]
+        assert service(name)["restart"] == "unless-stopped", name
+        assert set(limits) == {"memory", "cpus"}, name
+        # Each limit has a default, and all but the simulator's take a variable from .env.
+        assert all(interpolate(str(value), {}) for value in limits.values()), name
+        if name != "sii-simulator":
+            assert all(str(value).count("${") == 1 for value in limits.values()), name
+    assert service("migrate")["restart"] == "no"
+
+
+def test_every_service_but_the_proxy_and_the_migrate_job_has_a_health_check():
+    checked = {name for name, spec in compose()["services"].items() if "healthcheck" in spec}
+
+    assert checked == set(compose()["services"]) - {"proxy", "migrate"}
+
+
+def test_only_the_proxy_publishes_ports_http_and_https():
+    published = {name: spec["ports"] for name, spec in compose()["services"].items() if "ports" in spec}
+
+    assert list(published) == ["proxy"]
+    assert [interpolate(port, {}) for port in published["proxy"]] == ["80:80", "443:443", "443:443/udp"]
 
 
 def test_postgres_keeps_its_data_on_a_named_volume_and_is_checked_with_pg_isready():
@@ -70,10 +99,11 @@ def test_redis_is_checked_with_redis_cli_ping():
     assert redis["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
 
 
-def test_web_migrates_then_execs_gunicorn_and_is_healthy_on_healthz():
-    migrate, gunicorn = command("web").split(" && ")
+def test_web_execs_gunicorn_without_migrating_and_is_healthy_on_healthz():
+    gunicorn = service("web")["command"][-1]
 
-    assert migrate.endswith("python manage.py migrate --noinput")
+    assert service("web")["command"][:2] == ["sh", "-c"]
+    assert "migrate" not in command("web")
     assert gunicorn.startswith("exec gunicorn config.wsgi --bind 0.0.0.0:8000")
     assert "--workers ${WEB_CONCURRENCY:-2}" in gunicorn
     assert "/healthz" in " ".join(service("web")["healthcheck"]["test"])
@@ -114,6 +144,57 @@ def test_the_simulator_runs_only_in_the_simulator_profile():
     assert "run_sii_simulator --host 0.0.0.0 --port 8001" in command("sii-simulator")
 
 
+def test_a_one_shot_migrate_job_applies_migrations_once_the_stores_are_healthy():
+    migrate = service("migrate")
+
+    assert command("migrate") == "python manage.py migrate --noinput"
+    assert set(migrate["depends_on"]) == {"postgres", "redis"}
+
+
+def test_web_worker_and_beat_start_once_the_migrate_job_has_succeeded():
+    for name in ("web", "worker", "beat"):
+        depends_on = service(name)["depends_on"]
+        assert set(depends_on) == {"postgres", "redis", "migrate"}, name
+        assert depends_on["migrate"]["condition"] == "service_completed_successfully", name
+
+
+def test_the_worker_health_check_pings_its_own_node_only():
+    test = service("worker")["healthcheck"]["test"]
+
+    assert test[0] == "CMD-SHELL"
+    # The worker runs without -n: its node name is Celery's default, celery@ + its host name.
+    assert " -n " not in f" {command('worker')} "
+    assert "--hostname" not in command("worker")
+    assert "celery -A config inspect ping --destination celery@$$HOSTNAME" in test[1]
+
+
+def test_the_beat_health_check_wants_the_heartbeat_file_in_the_image_s_var_dir_fresh():
+    check = " ".join(service("beat")["healthcheck"]["test"])
+
+    image_env = " ".join(args for keyword, args in instructions() if keyword == "ENV")
+
+    assert "VAR_DIR=/app/var" in image_env
+    assert f"getmtime('/app/var/{settings.BEAT_HEARTBEAT_FILE.name}')" in check
+
+
+def test_sii_mode_has_no_default_and_env_example_leaves_it_to_be_chosen():
+    for name in APP_SERVICES:
+        assert service(name)["environment"]["SII_MODE"].startswith("${SII_MODE:?"), name
+    assert env_example()["SII_MODE"] == ""
+    with pytest.raises(KeyError, match="SII_MODE"):
+        interpolate(service("web")["environment"]["SII_MODE"], {})
+
+
+def test_the_app_trusts_the_proxy_and_serves_the_site_address_and_localhost():
+    environment = service("web")["environment"]
+    hosts = interpolate(environment["DJANGO_ALLOWED_HOSTS"], {"SITE_ADDRESS": "tasks.example.com"})
+
+    assert environment["DJANGO_BEHIND_HTTPS_PROXY"] == "true"
+    # localhost: the web health check's requests.
+    assert hosts.split(",") == ["tasks.example.com", "localhost"]
+    assert service("proxy")["environment"]["SITE_ADDRESS"].startswith("${SITE_ADDRESS:?")
+
+
 def test_every_dependency_on_the_stores_waits_until_they_are_healthy():
     for name, spec in compose()["services"].items():
         depends_on = spec.get("depends_on", {})
@@ -121,10 +202,6 @@ def test_every_dependency_on_the_stores_waits_until_they_are_healthy():
         for store in ("postgres", "redis"):
             if store in depends_on:
                 assert depends_on[store]["condition"] == "service_healthy", (name, store)
-    for name in ("worker", "beat"):
-        assert set(service(name)["depends_on"]) == {"postgres", "redis", "web"}
-        assert service(name)["depends_on"]["web"]["condition"] == "service_healthy"
-    assert set(service("web")["depends_on"]) == {"postgres", "redis"}
 
 
 def test_the_app_services_log_json_and_require_their_secrets():

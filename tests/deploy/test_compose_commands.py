@@ -5,9 +5,11 @@ environment, its compose host names swapped for this test run's database, broker
 """
 
 import json
+import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -97,13 +99,28 @@ def test_a_task_launched_through_the_web_command_succeeds_on_the_worker_command(
 
     assert body["status"] == "SUCCESS", body
     assert body["result"]["success"] is True
+    # The worker's health check pings its own node (celery@ + the host name), not any worker.
+    assert run_health_check("worker", compose_env, {"HOSTNAME": socket.gethostname()}) == 0
+    assert run_health_check("worker", compose_env, {"HOSTNAME": "another-container"}, timeout="1") != 0
     assert (worker.stop(), web.stop()) == (0, 0), worker.log_tail() + web.log_tail()
     # The revoke state is where the compose volume is mounted, one file per worker host name.
     host = socket.gethostname().partition(".")[0]
     assert list(state_dir.glob(f"{host}.state*")), sorted(state_dir.iterdir())
 
 
-def test_the_beat_command_publishes_a_database_schedule_recorded_as_launched_by_beat(start_service):
+def run_health_check(name: str, compose_env: dict, env: dict, *, timeout: str | None = None) -> int:
+    """The service's compose health check here, its image paths swapped for this run's VAR_DIR."""
+    kind, *test = service(name)["healthcheck"]["test"]
+    test = [part.replace("$$", "$").replace("/app/var", compose_env["VAR_DIR"]) for part in test]
+    if timeout:
+        test = [part.replace("--timeout 10", f"--timeout {timeout}") for part in test]
+    argv = ["sh", "-c", *test] if kind == "CMD-SHELL" else test
+    return subprocess.run(argv, env={**compose_env, **env}, capture_output=True, timeout=60).returncode
+
+
+def test_the_beat_command_publishes_a_database_schedule_recorded_as_launched_by_beat(
+    start_service, compose_env
+):
     last_year = str(timezone.localdate().year - 1)
     every_second, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)
     schedule = PeriodicTask.objects.create(
@@ -121,4 +138,8 @@ def test_the_beat_command_publishes_a_database_schedule_recorded_as_launched_by_
 
     assert launch.task_type == "sii.sync_f29_all_companies"
     assert launch.params == {"year": last_year}
+    # Its ticks keep the heartbeat file fresh: the compose health check passes.
+    assert run_health_check("beat", compose_env, {}) == 0
     assert beat.stop() == 0, beat.log_tail()
+    os.utime(Path(compose_env["VAR_DIR"]) / "beat.heartbeat", (0, 0))  # as if beat had hung long ago
+    assert run_health_check("beat", compose_env, {}) != 0
