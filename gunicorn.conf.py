@@ -20,9 +20,8 @@ control_socket = os.path.join(
     os.environ.get("VAR_DIR") or os.path.join(os.path.dirname(__file__), "var"), "gunicorn.ctl"
 )
 
-_FORMATTER = (
-    "config.logs.JsonFormatter" if os.environ.get("LOG_FORMAT") == "json" else "config.logs.PlainFormatter"
-)
+_FORMATTERS = {"json": "config.logs.JsonFormatter", "bare": "config.logs.BareFormatter"}
+_FORMATTER = _FORMATTERS.get(os.environ.get("LOG_FORMAT", ""), "config.logs.PlainFormatter")
 
 logconfig_dict = {
     "version": 1,

@@ -19,13 +19,23 @@ class TaskContextFilter(logging.Filter):
 
 
 class PlainFormatter(logging.Formatter):
+    fields = "%(levelname)s %(name)s%(task)s %(message)s"
+
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s%(task)s %(message)s")
+        super().__init__(f"%(asctime)s {self.fields}")
 
     def format(self, record: logging.LogRecord) -> str:
         task_id = getattr(record, "task_id", None)
         record.task = f" [{getattr(record, 'task_type', '')} {task_id}]" if task_id else ""
         return super().format(record)
+
+
+class BareFormatter(PlainFormatter):
+    """Plain, without a time: for a supervisor that stamps every line itself (honcho under
+    make run), so that each line carries one clock, not two."""
+
+    def __init__(self) -> None:
+        logging.Formatter.__init__(self, self.fields)
 
 
 class JsonFormatter(logging.Formatter):

@@ -320,7 +320,8 @@ SPECTACULAR_SETTINGS = {
 # ------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # Broker: Redis (or any kombu URL) in deployments; kombu's file-system transport locally.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL", "filesystem://"))
+# The file-system transport ignores the host; naming one spares a kombu warning per connection.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL", "filesystem://localhost/"))
 _BROKER_DIR = VAR_DIR / "broker"
 SII_SYNC_SOFT_TIME_LIMIT = env_int("SII_SYNC_SOFT_TIME_LIMIT", 600, minimum=1)
 SII_SYNC_TIME_LIMIT = env_int("SII_SYNC_TIME_LIMIT", 660, minimum=1)
@@ -509,8 +510,9 @@ SII_SIMULATOR_LATENCY = env_float("SII_SIMULATOR_LATENCY", 0.0)
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/logging/
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
-# plain: human-readable lines; json: one JSON object per line (production, log collectors).
-LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ["plain", "json"])
+# plain: human-readable lines; json: one JSON object per line (production, log collectors);
+# bare: plain without the time, for a supervisor that stamps lines itself (make run's honcho).
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ["plain", "json", "bare"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -518,6 +520,7 @@ LOGGING = {
     "formatters": {
         "plain": {"()": "config.logs.PlainFormatter"},
         "json": {"()": "config.logs.JsonFormatter"},
+        "bare": {"()": "config.logs.BareFormatter"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["task_context"]},

@@ -24,17 +24,6 @@ from kombu.utils.json import dumps, loads
 logger = logging.getLogger(__name__)
 
 
-class _NoDefaultHostnameWarning(logging.Filter):
-    """kombu warns on every Connection.info() of a URL without a host (filesystem://, the
-    embedded default), and a snapshot's stats ask for it on every push."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("No hostname was supplied")
-
-
-_NO_DEFAULT_HOSTNAME_WARNING = _NoDefaultHostnameWarning()
-
-
 def stats_store() -> BaseCache:
     """The cache the workers push to and the API reads (settings.TASKS_API_STATS_CACHE)."""
     return caches[settings.TASKS_API_STATS_CACHE]
@@ -135,7 +124,6 @@ class SnapshotPush(bootsteps.StartStopStep):
 
     def __init__(self, parent, **kwargs) -> None:
         self.tref = None
-        logging.getLogger("kombu.connection").addFilter(_NO_DEFAULT_HOSTNAME_WARNING)
         super().__init__(parent, **kwargs)
 
     def start(self, parent) -> None:

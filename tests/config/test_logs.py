@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from config.logs import JsonFormatter, PlainFormatter, TaskContextFilter
+from config.logs import BareFormatter, JsonFormatter, PlainFormatter, TaskContextFilter
 from tasks_api.services.launches import task_launch
 from tests.conftest import ARTIFACTS
 from tests.factories import CompanyFactory
@@ -31,6 +31,10 @@ def test_a_json_line_is_one_object_with_level_logger_and_message():
 
 def test_a_plain_line_outside_a_task_has_no_task_brackets():
     assert PlainFormatter().format(record()).endswith("INFO sii.client hello world")
+
+
+def test_a_bare_line_has_no_time_since_its_supervisor_stamps_it():
+    assert BareFormatter().format(record()) == "INFO sii.client hello world"
 
 
 @pytest.mark.e2e

@@ -21,7 +21,7 @@ from tests.processes import manage_check
         ("SII_CREDENTIALS_KEY", "not-a-key", "SII_CREDENTIALS_KEY must be a Fernet key"),
         ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL is not a valid database URL"),
         ("DJANGO_SECRET_KEY", "change-me", "DJANGO_SECRET_KEY is still the placeholder from .env.example"),
-        ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' is not one of: plain, json"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' is not one of: plain, json, bare"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_the_variable(tmp_path, variable, value, message):
