@@ -45,12 +45,14 @@ def test_create_api_token_for_a_missing_user_fails_clearly():
         call_command("create_api_token", "ghost", name="ci")
 
 
-def test_the_two_ready_groups_hold_the_task_permissions():
+def test_the_two_ready_groups_hold_the_task_permissions_and_see_the_companies():
     def codenames(name):
         return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
 
-    assert codenames("task viewers") == {"view_tasklaunch"}
-    assert codenames("task operators") == {"view_tasklaunch", "launch_task", "revoke_task", "terminate_task"}
+    assert codenames("task viewers") == {"view_tasklaunch", "view_company"}
+    assert codenames("task operators") == {
+        "view_tasklaunch", "launch_task", "revoke_task", "terminate_task", "view_company", "change_company",
+    }  # fmt: skip
 
 
 def test_a_user_without_task_permissions_is_refused(db):
