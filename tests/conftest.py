@@ -94,10 +94,10 @@ def unreachable_broker():
     """Point this process's Celery app at a closed port, so publishing really fails."""
     original = celery_app.conf.broker_url
     celery_app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
-    _forget_broker_connections()
+    forget_broker_connections()
     yield
     celery_app.conf.broker_url = original
-    _forget_broker_connections()
+    forget_broker_connections()
 
 
 @pytest.fixture
@@ -109,16 +109,16 @@ def quiet_broker():
     original = celery_app.conf.broker_url
     base, _, db = original.rpartition("/")
     celery_app.conf.broker_url = f"{base}/{14 if db != '14' else 13}"
-    _forget_broker_connections()
+    forget_broker_connections()
     redis = celery_app.connection_for_write().default_channel.client
     redis.flushdb()
     yield lambda queue: [json.loads(m)["headers"]["id"] for m in redis.lrange(queue, 0, -1)]
     redis.flushdb()
     celery_app.conf.broker_url = original
-    _forget_broker_connections()
+    forget_broker_connections()
 
 
-def _forget_broker_connections() -> None:
+def forget_broker_connections() -> None:
     # Celery caches its connection and producer pools (kombu keeps them per broker URL); drop
     # the app's references so the next publish looks them up for the current broker_url.
     celery_app._pool = None

@@ -11,7 +11,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from sii import crypto
 from sii.models import Company
-from tests.conftest import _forget_broker_connections
+from tests.conftest import forget_broker_connections
 from tests.factories import SIMULATOR_CLAVE, CompanyFactory
 from tests.processes import WorkerProcess, manage_check, worker_env
 from tests.runs import finished, launch
@@ -132,11 +132,11 @@ def broker_of_its_own():
     original = celery_app.conf.broker_url
     base, _, db = original.rpartition("/")
     celery_app.conf.broker_url = f"{base}/{10 if db != '10' else 9}"
-    _forget_broker_connections()
+    forget_broker_connections()
     celery_app.connection_for_write().default_channel.client.flushdb()
     yield celery_app.conf.broker_url
     celery_app.conf.broker_url = original
-    _forget_broker_connections()
+    forget_broker_connections()
 
 
 def synced(company: Company) -> str:
