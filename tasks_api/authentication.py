@@ -4,8 +4,8 @@ Knox's own scheme costs three ORM queries per request before the view runs: the 
 user, then every other token of that user (to delete expired ones), and Django's backend adds
 two for a non-superuser's permissions. Status polling pays that on every poll. Here the presented
 token and its user come in one hand-written statement; expired tokens are deleted when presented
-and by the reconciler (api_tokens_expire); permissions come in one statement. Same answers, same
-401s, same knox tokens and settings. A named token's label comes in the same statement; its
+and by the reconciler (services.api_tokens.api_tokens_expire); permissions come in one statement.
+Same answers, same 401s, same knox tokens and settings. A named token's label comes in the same statement; its
 "last used" is written only when a minute old, so a poll usually writes nothing.
 """
 
@@ -94,12 +94,6 @@ def _tokens_sql() -> str:
         f"LEFT JOIN {LABEL.table} ON {LABEL.column('token')} = {TOKEN.column('digest')} "
         f"WHERE {TOKEN.column('token_key')} = %s"
     )
-
-
-def api_tokens_expire() -> int:
-    """Delete the API tokens past their expiry; how many. (Knox deletes them on each request.)"""
-    deleted, _ = AuthToken.objects.filter(expiry__lt=timezone.now()).delete()
-    return deleted
 
 
 class ModelBackend(backends.ModelBackend):

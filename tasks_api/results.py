@@ -9,16 +9,14 @@ Two changes to the stock backend (settings.CELERY_RESULT_BACKEND names this clas
 Storing a finished state also announces it (tasks_api.services.notifications) to waiting requests.
 """
 
-from functools import cache
 from typing import Any
 
 from celery import states
 from django.db import InterfaceError, OperationalError, connection
 from django_celery_results.backends.database import DatabaseBackend
-from django_celery_results.models import TaskResult
 
+from tasks_api.selectors.launches import run_has_finished
 from tasks_api.services.notifications import run_finished_notify
-from tasks_api.sql import fetch_one
 
 # The database is unreachable or the connection broke: worth reconnecting and trying again.
 TRANSIENT_DATABASE_ERRORS = (InterfaceError, OperationalError)
@@ -44,21 +42,9 @@ class RecordedDatabaseBackend(DatabaseBackend):
         request: Any = None,
         using: Any = None,
     ) -> Any:
-        if status not in states.READY_STATES and _has_finished(task_id):
+        if status not in states.READY_STATES and run_has_finished(task_id=task_id):
             return result
         stored = super()._store_result(task_id, result, status, traceback, request, using)
         if status in states.READY_STATES:
             run_finished_notify(task_ids=[task_id])
         return stored
-
-
-def _has_finished(task_id: str) -> bool:
-    # Asked before every STARTED a worker stores: written out, not compiled by the ORM each time.
-    return fetch_one(_finished_sql(), [task_id]) is not None
-
-
-@cache
-def _finished_sql() -> str:
-    table = connection.ops.quote_name(TaskResult._meta.db_table)
-    ready = ", ".join(f"'{state}'" for state in sorted(states.READY_STATES))
-    return f"SELECT 1 FROM {table} WHERE task_id = %s AND status IN ({ready})"  # noqa: S608 (constants; the id is a parameter)

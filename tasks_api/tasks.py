@@ -20,9 +20,9 @@ from celery.worker import state as worker_state
 from django.conf import settings
 from django.db import DatabaseError
 
-from tasks_api.authentication import api_tokens_expire
 from tasks_api.results import is_transient_database_error
 from tasks_api.selectors.launches import task_launch_is_revoked
+from tasks_api.services.api_tokens import api_tokens_expire
 from tasks_api.services.claims import Claim, run_claim, run_release
 from tasks_api.services.fanout import task_launch_children
 from tasks_api.services.idempotency import idempotency_keys_expire

@@ -59,8 +59,9 @@ class LaunchRateThrottle(UserRateThrottle):
             return True
 
     def _count_in(self, key: str) -> bool:
-        period = math.floor(self.timer() / self.duration)
-        self.elapsed = self.timer() / self.duration - period  # of this period, from 0 to 1
+        periods = self.timer() / self.duration
+        period = math.floor(periods)
+        self.elapsed = periods - period  # of this period, from 0 to 1
         current, previous = f"{key}:{period}", f"{key}:{period - 1}"
         if isinstance(self.cache, RedisCache):
             return self._count_in_redis(current, previous)

@@ -56,3 +56,9 @@ def api_token_mark_used(*, digest: str, last_used_at: datetime | None) -> None:
     # Conditional, so concurrent requests of one token write once between them.
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_EVERY)
     ApiTokenLabel.objects.filter(stale, pk=digest).update(last_used_at=now)
+
+
+def api_tokens_expire() -> int:
+    """Delete the API tokens past their expiry; how many. (Knox deleted them on every request.)"""
+    deleted, _ = AuthToken.objects.filter(expiry__lt=timezone.now()).delete()
+    return deleted

@@ -18,11 +18,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
+from tasks_api.selectors.launches import run_has_finished
 from tasks_api.services import claims_postgres
-from tasks_api.states import FINISHED
 
 
 class Claim(enum.Enum):
@@ -44,7 +43,7 @@ def run_claim(*, task_id: str, max_lost: int) -> Claim:
     CLAIMED and REVOKED hold the claim: run_release frees it."""
     if connection.vendor == "postgresql":
         return _claim_on_postgres(task_id, max_lost)
-    if TaskResult.objects.filter(task_id=task_id, status__in=FINISHED).exists():
+    if run_has_finished(task_id=task_id):
         return Claim.FINISHED
     return _record_claim(task_id, max_lost)
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tasks_api.authentication import api_tokens_expire
+from tasks_api.services.api_tokens import api_tokens_expire
 from tests.factories import TaskLaunchFactory, UserFactory
 from tests.tasks_api.conftest import client_for, user_in
 
