@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
 from config.navigation import model_link, page_link, page_link_if
@@ -327,16 +327,31 @@ SII_SYNC_SOFT_TIME_LIMIT = env_int("SII_SYNC_SOFT_TIME_LIMIT", 600, minimum=1)
 SII_SYNC_TIME_LIMIT = env_int("SII_SYNC_TIME_LIMIT", 660, minimum=1)
 if SII_SYNC_TIME_LIMIT <= SII_SYNC_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured("SII_SYNC_TIME_LIMIT must be greater than SII_SYNC_SOFT_TIME_LIMIT.")
+_BROKER_SOCKET_TIMEOUT = env_float("CELERY_BROKER_SOCKET_TIMEOUT", 1.0, minimum=0.1)
+# RabbitMQ: a dead worker's unacknowledged messages come back the moment its connection drops,
+# so it needs no visibility timeout. https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/rabbitmq.html
+BROKER_IS_AMQP = CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://"))
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     # A message not acked within this time is redelivered: keep it longer than the longest
     # hard time limit, or a slow task would run twice.
     # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
     "visibility_timeout": SII_SYNC_TIME_LIMIT * 2 + 600,
     # Socket timeouts so that a publish to a dead or mute broker fails instead of hanging.
-    "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 1.0, minimum=0.1),
+    "socket_timeout": _BROKER_SOCKET_TIMEOUT,
     "socket_connect_timeout": 2,
 }
+if BROKER_IS_AMQP:
+    # py-amqp's names for the same socket timeouts; publisher confirms: a publish returns once
+    # the broker has the message (on a quorum queue: on a majority of its nodes).
+    # https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.pyamqp.html
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "read_timeout": _BROKER_SOCKET_TIMEOUT,
+        "write_timeout": _BROKER_SOCKET_TIMEOUT,
+        "confirm_publish": True,
+    }
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The same transport, with messages written whole before a worker can see them (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
         {
             "data_folder_in": str(_BROKER_DIR / "out"),
@@ -395,6 +410,21 @@ CELERY_TASK_TIME_LIMIT = SII_SYNC_TIME_LIMIT
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 SII_QUEUE = "sii"
 CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(SII_QUEUE)]
+if BROKER_IS_AMQP:
+    # Quorum queues: replicated and durable. Topic exchanges, because countdowns (SII retries,
+    # runs retried after an outage) wait in the broker's "celery_delayed_*" queues, which route
+    # back by topic; direct exchanges would make a worker hold each delayed task in memory.
+    # Celery then turns off global QoS (worker_detect_quorum_queues) and binds those queues.
+    # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/rabbitmq.html#using-quorum-queues
+    CELERY_TASK_QUEUES = [
+        Queue(
+            name, Exchange(name, type="topic"), routing_key=name, queue_arguments={"x-queue-type": "quorum"}
+        )
+        for name in (CELERY_TASK_DEFAULT_QUEUE, SII_QUEUE)
+    ]
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+    CELERY_BROKER_NATIVE_DELAYED_DELIVERY_QUEUE_TYPE = "quorum"
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
 CELERY_TASK_ROUTES = {"sii.*": {"queue": SII_QUEUE}}
 CELERY_WORKER_SEND_TASK_EVENTS = False
 # The worker logs through Django's LOGGING (below), so its lines carry task ids and honour LOG_FORMAT.

@@ -1,10 +1,12 @@
 """Settings come from the environment, and bad values stop start-up with a clear message."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 
-from tests.processes import manage_check
+from tests.processes import ROOT, manage_check
 
 
 @pytest.mark.parametrize(
@@ -45,3 +47,29 @@ def test_debug_is_off_unless_asked_for():
     from django.conf import settings
 
     assert settings.DEBUG is (os.environ.get("DJANGO_DEBUG", "").lower() in ("1", "true", "yes", "on"))
+
+
+def _celery_settings(tmp_path, broker_url: str) -> str:
+    """The Celery queues and transport options that start-up computes for this broker."""
+    script = "from django.conf import settings as s; print([(q.exchange.type, q.queue_arguments) for q in s.CELERY_TASK_QUEUES], s.CELERY_BROKER_TRANSPORT_OPTIONS)"
+    env = {**os.environ, "VAR_DIR": str(tmp_path), "CELERY_BROKER_URL": broker_url}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+def test_an_amqp_broker_gets_quorum_queues_on_topic_exchanges_and_no_redis_options(tmp_path):
+    printed = _celery_settings(tmp_path, "amqp://guest:guest@127.0.0.1:5672//")
+
+    assert printed.count("'x-queue-type': 'quorum'") == 2
+    assert printed.count("('topic', ") == 2
+    assert "visibility_timeout" not in printed
+
+
+def test_a_redis_broker_keeps_classic_queues_and_its_visibility_timeout(tmp_path):
+    printed = _celery_settings(tmp_path, "redis://127.0.0.1:6379/0")
+
+    assert "quorum" not in printed
+    assert "visibility_timeout" in printed
