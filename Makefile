@@ -40,11 +40,11 @@ run: $(BIN)/.installed
 	python manage.py collectstatic --noinput --verbosity 0
 	python manage.py load_demo
 	python manage.py demo_access
-	exec honcho start --procfile Procfile --env /dev/null
+	exec python scripts/supervise.py Procfile
 
 test: $(BIN)/.installed
 	scripts/ensure-services.sh
-	scripts/ensure-debian-packages.sh chromium wrk
+	scripts/ensure-debian-packages.sh chromium wrk promtool:prometheus
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -487,6 +487,16 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "RevokedStateEnum": ["revoked"],
 }
 
+# Metrics: GET /metrics in the Prometheus text format (README "Metrics")
+# ------------------------------------------------------------------------------
+# https://prometheus.io/docs/prometheus/latest/configuration/configuration/#scrape_config
+# The scraper sends `Authorization: Bearer <METRICS_TOKEN>`; empty (the default) turns /metrics off (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN.startswith("change-me"):
+    raise ImproperlyConfigured("METRICS_TOKEN is still the placeholder from .env.example; set a real token.")
+# Where every process's counts add up: the Redis above (REDIS_URL, else a Redis broker), else the database.
+TASKS_API_METRICS_REDIS_URL = TASKS_API_NOTIFY_REDIS_URL
+
 # SII
 # ------------------------------------------------------------------------------
 # simulator: the bundled SII simulator (python manage.py run_sii_simulator); live: sii.cl.
@@ -559,3 +569,26 @@ LOGGING = {
     # httpx logs every request line at INFO; the client logs what matters itself.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
+
+# Error reporting (Sentry)
+# ------------------------------------------------------------------------------
+# https://docs.sentry.io/platforms/python/integrations/django/
+# Optional: with SENTRY_DSN set, web, worker and beat report unhandled errors (and ERROR log
+# lines) there, with SII passwords, keys, API tokens and cookies scrubbed (config/sentry.py).
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+SENTRY_RELEASE = env_str("SENTRY_RELEASE", "") or None
+# The share of requests and tasks traced for performance (0: errors only).
+SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+if SENTRY_TRACES_SAMPLE_RATE > 1:
+    raise ImproperlyConfigured(f"SENTRY_TRACES_SAMPLE_RATE={SENTRY_TRACES_SAMPLE_RATE} must be at most 1.")
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+        secrets=[SECRET_KEY, SII_CREDENTIALS_KEY, *SII_CREDENTIALS_OLD_KEYS, METRICS_TOKEN],
+    )

@@ -1,10 +1,11 @@
-"""Root URL configuration: the API, its docs, the admin, health checks, and the error pages."""
+"""Root URL configuration: the API, its docs, the admin, health checks, metrics, and the error pages."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from config.health import healthz, readyz
+from tasks_api.metrics.views import metrics
 from tasks_api.views import ApiSchemaView
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
 ]
 
 # JSON {"detail": ...} under /api/ (an unknown path, a malformed request, a crash), HTML elsewhere.

@@ -2,12 +2,16 @@
 # Install the named Debian packages whose command is missing, with one apt-get update for all:
 #   chromium  the admin's browser tests (Playwright drives it; its own download cannot reach its CDN here)
 #   wrk       the HTTP load generator make bench prefers (without it, its Python client runs)
-# Usage: scripts/ensure-debian-packages.sh chromium wrk   (each package's command has its name)
+#   promtool  (package prometheus) checks deploy/prometheus's configuration and alert rules
+# Usage: scripts/ensure-debian-packages.sh chromium wrk promtool:prometheus
+#   (COMMAND:PACKAGE when the command is not named after its package)
 set -euo pipefail
 
 missing=()
-for package in "$@"; do
-  command -v "$package" >/dev/null 2>&1 || missing+=("$package")
+for wanted in "$@"; do
+  command="${wanted%%:*}"
+  package="${wanted#*:}"
+  command -v "$command" >/dev/null 2>&1 || missing+=("$package")
 done
 [ "${#missing[@]}" -eq 0 ] && exit 0
 

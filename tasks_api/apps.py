@@ -9,5 +9,6 @@ class TasksApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Connects the publish recorder.
+        # Connects the publish recorder, and the workers' metrics (finished runs, flush at task end).
         from tasks_api import signals  # noqa: F401
+        from tasks_api.metrics import worker  # noqa: F401

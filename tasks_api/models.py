@@ -70,6 +70,12 @@ class TaskLaunch(models.Model):
             # The API's run history, newest first, filtered by task type or by subject.
             models.Index(fields=["task_type", "created_at"], name="tasks_api_launch_type_created"),
             models.Index(fields=["subject_id", "created_at"], name="tasks_api_launch_subj_created"),
+            # /metrics' oldest waiting launch: only the few launches published but not started.
+            models.Index(
+                fields=["published_at"],
+                condition=models.Q(enqueued=True, deliveries=0, revoke_requested_at__isnull=True),
+                name="tasks_api_launch_waiting",
+            ),
         ]
         permissions = list(CUSTOM_PERMISSIONS.items())
 
@@ -91,6 +97,17 @@ class SchedulerLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder} until {self.expires_at}"
+
+
+class MetricSample(models.Model):
+    """One metric series' value, summed over every process (tasks_api.metrics' database store,
+    used when no Redis is configured)."""
+
+    key = models.TextField(primary_key=True)
+    value = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value}"
 
 
 class IdempotencyKey(models.Model):

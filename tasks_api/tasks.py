@@ -20,6 +20,7 @@ from celery.worker import state as worker_state
 from django.conf import settings
 from django.db import DatabaseError
 
+from tasks_api.metrics.core import run_retried_count
 from tasks_api.results import is_transient_database_error
 from tasks_api.selectors.launches import task_launch_is_revoked
 from tasks_api.services.api_tokens import api_tokens_expire
@@ -100,6 +101,7 @@ class RecordedTask(Task):
             raise TaskRevoked()
 
     def on_retry(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        run_retried_count(task_type=self.name)
         try:
             task_launch_retried(task_id=task_id, retries=self.request.retries + 1)
         except DatabaseError:  # the count is a courtesy; the retry itself is already published

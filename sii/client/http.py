@@ -33,6 +33,7 @@ from sii.client.types import (
     RcvDocumentRow,
     RcvResumen,
 )
+from sii.metrics import request_outcome, sii_request_count
 from sii.rut import Rut
 
 logger = logging.getLogger("sii.client")
@@ -294,9 +295,12 @@ class SiiClient:
         except httpx.TransportError as exc:
             elapsed = time.monotonic() - started
             logger.info("sii %s %s failed after %.3fs: %s", what, period, elapsed, type(exc).__name__)
+            outcome = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection_error"
+            sii_request_count(what=what, outcome=outcome, elapsed=elapsed)
             raise failures.transport_error(exc, what) from exc
         elapsed = time.monotonic() - started
         logger.debug("sii %s %s -> %s in %.3fs", what, period, response.status_code, elapsed)
+        sii_request_count(what=what, outcome=request_outcome(response.status_code), elapsed=elapsed)
         return response
 
     def _cookie(self, name: str) -> str | None:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from sii.client.http import SiiClient
 from sii.client.types import ESTADOS_COMPRA, EstadoContable, Operacion, RcvDocumentRow, RcvSummaryRow
+from sii.metrics import sii_rows_count
 from sii.models import Company, FeeReceipt, PurchaseDocument, RcvSummary, SaleDocument
 from sii.services.clients import sii_client_for
 from sii.services.periods import periods_ending
@@ -68,6 +69,7 @@ def _sync_compras(sii: SiiClient, company: Company, period: str) -> tuple[Upsert
         documents += [_purchase_fields(row, period, estado) for row in found]
         summaries += [_summary_fields(row, period, "COMPRA", estado) for row in totals]
     counts = rows_upsert(model=PurchaseDocument, company=company, rows=documents, key_fields=DOCUMENT_KEY)
+    sii_rows_count(surface="purchases", counts=counts)
     return counts, {"summaries": _upsert_summaries(company, summaries)}
 
 
@@ -76,6 +78,7 @@ def _sync_ventas(sii: SiiClient, company: Company, period: str) -> tuple[UpsertC
     documents = [_sale_fields(row, period) for row in found]
     summaries = [_summary_fields(row, period, "VENTA", "REGISTRO") for row in totals]
     counts = rows_upsert(model=SaleDocument, company=company, rows=documents, key_fields=DOCUMENT_KEY)
+    sii_rows_count(surface="sales", counts=counts)
     return counts, {"summaries": _upsert_summaries(company, summaries)}
 
 
@@ -91,6 +94,7 @@ def _sync_honorarios(sii: SiiClient, company: Company, period: str) -> tuple[Ups
             for row in fetch(period=period)
         ]
         found = rows_upsert(model=FeeReceipt, company=company, rows=rows, key_fields=FEE_RECEIPT_KEY)
+        sii_rows_count(surface="fee_receipts", counts=found)
         counts += found
         per_direction[name] = found.total
     return counts, per_direction
@@ -134,4 +138,6 @@ def _summary_fields(row: RcvSummaryRow, period: str, operacion: str, estado: str
 
 
 def _upsert_summaries(company: Company, summaries: list[dict]) -> int:
-    return rows_upsert(model=RcvSummary, company=company, rows=summaries, key_fields=SUMMARY_KEY).total
+    counts = rows_upsert(model=RcvSummary, company=company, rows=summaries, key_fields=SUMMARY_KEY)
+    sii_rows_count(surface="rcv_summaries", counts=counts)
+    return counts.total

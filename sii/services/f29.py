@@ -5,6 +5,7 @@ import dataclasses
 from django.utils import timezone
 
 from sii.client.http import SiiClient
+from sii.metrics import sii_rows_count
 from sii.models import Company, F29Declaration
 from sii.services.clients import sii_client_for
 from sii.services.periods import periods_of_year
@@ -38,4 +39,6 @@ def f29_sync(
 
 def _sync_period(sii: SiiClient, company: Company, period: str) -> UpsertCounts:
     rows = [{**dataclasses.asdict(row), "period": period} for row in sii.f29_declaraciones(period=period)]
-    return rows_upsert(model=F29Declaration, company=company, rows=rows, key_fields=F29_KEY)
+    counts = rows_upsert(model=F29Declaration, company=company, rows=rows, key_fields=F29_KEY)
+    sii_rows_count(surface="f29", counts=counts)
+    return counts

@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from tasks_api.metrics.core import launches_count
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import catalog
 from tasks_api.services.launches import TaskRevoked, launches_publish
@@ -50,6 +51,9 @@ def task_launch_children(
     for batch in _chunks(params_list, batch_size):
         children = _children(parent_task_id, task_type, batch)
         new_ids = _record(parent_task_id, children)
+        # Without RETURNING (SQLite) a replayed batch is counted again: a rare over-count.
+        recorded = len(children) if new_ids is None else len(new_ids)
+        launches_count(task_type=task_type, launched_by=TaskLaunch.LaunchedBy.FANOUT, count=recorded)
         revocation = _revocation(parent_task_id)  # read after the insert: see task_revoke's order
         if revocation["revoke_requested_at"]:
             _born_revoked([child.task_id for child in children], revocation)

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from kombu import Producer
 
+from tasks_api.metrics.core import launches_count
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import catalog
 from tasks_api.services.notifications import run_finished_notify
@@ -40,6 +41,7 @@ def task_launch(
         relaunch_of=relaunch_of,
         periodic_task_name=periodic_task_name,
     )
+    launches_count(task_type=task_type, launched_by=launched_by)
     transaction.on_commit(lambda: task_launch_publish(launch=launch), robust=False)
     return launch
 
@@ -206,7 +208,7 @@ def task_launch_record_external(
 ) -> None:
     """Record a publish that did not go through task_launch (beat, `celery call`), once."""
     launched_by = TaskLaunch.LaunchedBy.BEAT if periodic_task_name else TaskLaunch.LaunchedBy.SYSTEM
-    TaskLaunch.objects.get_or_create(
+    _, created = TaskLaunch.objects.get_or_create(
         task_id=task_id,
         defaults={
             "task_type": task_type,
@@ -218,6 +220,8 @@ def task_launch_record_external(
             "published_at": timezone.now(),
         },
     )
+    if created:
+        launches_count(task_type=task_type, launched_by=launched_by)
 
 
 def task_launch_retried(*, task_id: str, retries: int) -> None:

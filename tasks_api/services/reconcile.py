@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
+from tasks_api.metrics.core import run_finished_count
 from tasks_api.models import TaskLaunch
 from tasks_api.selectors.runs import task_runs
 from tasks_api.selectors.stats import queue_lengths
@@ -103,4 +104,5 @@ def _store(run: TaskLaunch, status: str, message: str) -> None:
     )
     if stored and status == "FAILURE":
         run_finished_notify(task_ids=[run.task_id])
+        run_finished_count(task_type=run.task_type, state="FAILURE")
     logger.warning("Run %s: %s", run.task_id, message)

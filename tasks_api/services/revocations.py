@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
+from tasks_api.metrics.core import run_finished_count
 from tasks_api.models import TaskLaunch
 from tasks_api.selectors.runs import task_runs
 from tasks_api.selectors.status import task_launch_find
@@ -89,3 +90,10 @@ def _mark_revoked(task_ids: list[str], *, terminate: bool, user) -> None:
     TaskResult.objects.filter(task_id__in=task_ids, status="PENDING").update(status="REVOKED", date_done=now)
     # Pending runs are REVOKED from now on; running ones once their worker stops (it announces it).
     run_finished_notify(task_ids=task_ids)
+    # Counted here, once, running runs too: the worker that stops one does not count it again.
+    transaction.on_commit(lambda: _count_revoked(task_ids, names))
+
+
+def _count_revoked(task_ids: list[str], names: dict[str, str]) -> None:
+    for task_id in task_ids:
+        run_finished_count(task_type=names.get(task_id), state="REVOKED")

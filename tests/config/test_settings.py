@@ -24,6 +24,7 @@ from tests.processes import ROOT, manage_check
         ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL is not a valid database URL"),
         ("DJANGO_SECRET_KEY", "change-me", "DJANGO_SECRET_KEY is still the placeholder from .env.example"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' is not one of: plain, json, bare"),
+        ("METRICS_TOKEN", "change-me", "METRICS_TOKEN is still the placeholder from .env.example"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_the_variable(tmp_path, variable, value, message):

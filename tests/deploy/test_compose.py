@@ -22,7 +22,19 @@ from tests.processes import ROOT
 
 APP_SERVICES = ("migrate", "web", "worker", "beat", "sii-simulator")
 # Services that keep running, unlike the one-shot migrate job.
-LONG_RUNNING = ("proxy", "postgres", "redis", "web", "worker", "beat", "sii-simulator")
+# The monitoring profile's services (tests/deploy/test_monitoring.py checks them further).
+MONITORING = ("prometheus", "grafana")
+LONG_RUNNING = (
+    "proxy",
+    "postgres",
+    "redis",
+    "rabbitmq",
+    "web",
+    "worker",
+    "beat",
+    "sii-simulator",
+    *MONITORING,
+)
 SETTINGS_FILE = ROOT / "config" / "settings.py"
 # env_str("NAME", ...), env_int(\n "NAME", ...): every variable settings.py reads by its literal name.
 _SETTING_READ = re.compile(r'\benv_\w+\(\s*"([A-Z][A-Z0-9_]*)"')
@@ -49,7 +61,9 @@ def test_the_compose_file_validates_against_the_compose_spec_schema():
 
 
 def test_the_compose_file_runs_the_proxy_the_stores_the_app_services_and_the_simulator():
-    assert set(compose()["services"]) == {"proxy", "postgres", "redis", *APP_SERVICES}
+    stores = {"postgres", "redis", "rabbitmq"}
+
+    assert set(compose()["services"]) == {"proxy", *stores, *APP_SERVICES, *MONITORING}
 
 
 def test_every_app_service_runs_the_one_image_built_here():
@@ -79,8 +93,10 @@ def test_every_service_but_the_proxy_and_the_migrate_job_has_a_health_check():
 def test_only_the_proxy_publishes_ports_http_and_https():
     published = {name: spec["ports"] for name, spec in compose()["services"].items() if "ports" in spec}
 
-    assert list(published) == ["proxy"]
+    assert list(published) == ["proxy", "grafana"]
     assert [interpolate(port, {}) for port in published["proxy"]] == ["80:80", "443:443", "443:443/udp"]
+    # Grafana (--profile monitoring) on the host's loopback only: reached through an SSH tunnel.
+    assert [interpolate(port, {}) for port in published["grafana"]] == ["127.0.0.1:3000:3000"]
 
 
 def test_postgres_keeps_its_data_on_a_named_volume_and_is_checked_with_pg_isready():
@@ -137,10 +153,14 @@ def test_exactly_one_beat_runs_the_database_scheduler():
     assert "--scheduler tasks_api.beat:LeasedDatabaseScheduler" in command("beat")
 
 
-def test_the_simulator_runs_only_in_the_simulator_profile():
+def test_the_simulator_rabbitmq_and_monitoring_run_only_in_their_profiles():
     profiled = {name: s.get("profiles") for name, s in compose()["services"].items() if s.get("profiles")}
 
-    assert profiled == {"sii-simulator": ["simulator"]}
+    assert profiled == {
+        "sii-simulator": ["simulator"],
+        "rabbitmq": ["rabbitmq"],
+        **{name: ["monitoring"] for name in MONITORING},
+    }
     assert "run_sii_simulator --host 0.0.0.0 --port 8001" in command("sii-simulator")
 
 
@@ -190,8 +210,8 @@ def test_the_app_trusts_the_proxy_and_serves_the_site_address_and_localhost():
     hosts = interpolate(environment["DJANGO_ALLOWED_HOSTS"], {"SITE_ADDRESS": "tasks.example.com"})
 
     assert environment["DJANGO_BEHIND_HTTPS_PROXY"] == "true"
-    # localhost: the web health check's requests.
-    assert hosts.split(",") == ["tasks.example.com", "localhost"]
+    # localhost: the web health check's requests; web: Prometheus's scrapes of /metrics.
+    assert hosts.split(",") == ["tasks.example.com", "localhost", "web"]
     assert service("proxy")["environment"]["SITE_ADDRESS"].startswith("${SITE_ADDRESS:?")
 
 

@@ -1,0 +1,174 @@
+"""GET /metrics and the shared store behind it: token, text format, flushes, processes adding up."""
+
+import os
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from tasks_api.beat import LEASE_NAME
+from tasks_api.metrics import metric_names, metrics_flush
+from tasks_api.metrics.buffer import MetricsBuffer
+from tasks_api.metrics.families import families, sample_key
+from tasks_api.metrics.stores import DatabaseMetricsStore, RedisMetricsStore, metrics_store
+from tasks_api.models import SchedulerLease
+from tasks_api.services.launches import task_launch
+from tasks_api.services.revocations import TaskAlreadyFinished, task_revoke
+from tests.factories import TaskLaunchFactory
+from tests.metrics import TOKEN, scrape, scraped_families, value
+from tests.processes import free_port
+from tests.runs import stored
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def metrics_on(settings):
+    settings.METRICS_TOKEN = TOKEN
+
+
+def test_metrics_are_off_without_a_token(client, settings):
+    settings.METRICS_TOKEN = ""
+
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer anything").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "header", [None, "Bearer wrong-token", f"Token {TOKEN}", f"Bearer{TOKEN}", "Bearer é"]
+)
+def test_metrics_refuse_a_missing_or_wrong_token(client, metrics_on, header):
+    extra = {"HTTP_AUTHORIZATION": header} if header else {}
+
+    response = client.get("/metrics", **extra)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_metrics_answer_the_text_format_with_every_core_family(client, metrics_on):
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=")
+    assert scraped_families(client) == metric_names()
+    assert "sii_requests_total" in metric_names()  # sii declares its own when its app is ready
+
+
+def test_a_launch_is_counted_by_task_type_and_launcher(client, metrics_on, company, quiet_broker):
+    labels = {"task_type": "sii.sync_f29", "launched_by": "user"}
+    before = value(scrape(client), "tasks_api_launches_total", **labels)
+
+    task_launch(task_type="sii.sync_f29", params={"company_id": str(company.pk)}, launched_by="user")
+    metrics_flush()
+
+    assert value(scrape(client), "tasks_api_launches_total", **labels) == before + 1
+
+
+def test_a_revoked_run_is_counted_once(
+    client, metrics_on, company, quiet_broker, django_capture_on_commit_callbacks
+):
+    labels = {"task_type": "sii.sync_f29", "state": "REVOKED"}
+    before = value(scrape(client), "tasks_api_runs_finished_total", **labels)
+    with django_capture_on_commit_callbacks(execute=True):
+        launch = task_launch(
+            task_type="sii.sync_f29", params={"company_id": str(company.pk)}, launched_by="user"
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        task_revoke(task_id=launch.task_id)
+    with pytest.raises(TaskAlreadyFinished), django_capture_on_commit_callbacks(execute=True):
+        task_revoke(task_id=launch.task_id)
+    metrics_flush()
+
+    assert value(scrape(client), "tasks_api_runs_finished_total", **labels) == before + 1
+
+
+def test_label_values_are_escaped_in_the_text_format(client, metrics_on):
+    odd = f'quote " backslash \\ newline \n {uuid.uuid4()}'
+    family = next(f for f in families() if f.name == "sii_rows_synced_total")
+    metrics_store().add({sample_key(family, {"surface": odd, "change": "created"}): 2.0})
+
+    assert value(scrape(client), "sii_rows_synced_total", surface=odd, change="created") == 2.0
+
+
+def redis_store() -> RedisMetricsStore:
+    return RedisMetricsStore(settings.TASKS_API_METRICS_REDIS_URL)
+
+
+STORES = {"redis": redis_store, "database": DatabaseMetricsStore}
+
+
+@pytest.fixture(params=sorted(STORES))
+def store(request):
+    if request.param == "redis" and not settings.TASKS_API_METRICS_REDIS_URL:
+        pytest.fail("The Redis store tests need REDIS_URL (make test sets it).")
+    return STORES[request.param]()
+
+
+def unique_key() -> str:
+    return f'["test_metric",["{uuid.uuid4()}"],""]'
+
+
+def test_increments_add_up_across_flushes(store):
+    key = unique_key()
+    buffer = MetricsBuffer(store=lambda: store, background=False)
+
+    buffer.add({key: 1.0})
+    assert buffer.flush()
+    buffer.add({key: 2.5})
+    buffer.add({key: 1.0})
+    assert buffer.flush()
+
+    assert store.read()[key] == 4.5
+    assert buffer.pending() == {}
+
+
+def test_a_failed_flush_keeps_the_increments_for_the_next(store):
+    key = unique_key()
+    down = RedisMetricsStore(f"redis://127.0.0.1:{free_port()}/0")
+    current = {"store": down}
+    buffer = MetricsBuffer(store=lambda: current["store"], background=False)
+    buffer.add({key: 2.0})
+
+    assert buffer.flush() is False
+    buffer.add({key: 1.0})
+    current["store"] = store
+    assert buffer.flush() is True
+
+    assert store.read()[key] == 3.0
+
+
+def test_two_processes_add_up_and_a_child_drops_what_it_inherited():
+    key = unique_key()
+    store = redis_store()
+    buffer = MetricsBuffer(store=lambda: store, background=False)
+    buffer.add({key: 1.0})  # pending in the parent when it forks: the parent's to flush
+
+    pid = os.fork()
+    if pid == 0:  # the child: count its own, flush, and leave without running pytest's exit
+        buffer.add({key: 10.0})
+        os._exit(0 if buffer.flush() else 1)
+    _, status = os.waitpid(pid, 0)
+    buffer.flush()
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.read()[key] == 11.0
+
+
+def test_the_oldest_pending_launch_age_counts_from_its_publish_until_a_worker_starts_it(client, metrics_on):
+    launch = TaskLaunchFactory(published_at=timezone.now() - timedelta(minutes=10))
+    TaskLaunchFactory(published_at=timezone.now() - timedelta(hours=1), deliveries=1)  # started
+
+    assert 600 <= value(scrape(client), "tasks_api_oldest_pending_launch_age_seconds") < 700
+    stored(launch, "STARTED")
+    assert value(scrape(client), "tasks_api_oldest_pending_launch_age_seconds") == 0
+
+
+def test_beat_s_lease_expiry_is_a_unix_timestamp(client, metrics_on):
+    assert value(scrape(client), "tasks_api_beat_lease_expiry_timestamp_seconds") == 0
+    expires = timezone.now() + timedelta(seconds=30)
+    SchedulerLease.objects.create(name=LEASE_NAME, holder="host:1:token", expires_at=expires)
+
+    assert value(scrape(client), "tasks_api_beat_lease_expiry_timestamp_seconds") == expires.timestamp()
