@@ -32,7 +32,7 @@ run: export SII_SIMULATOR_URL ?= http://127.0.0.1:$(SII_SIMULATOR_PORT)
 # Demo syncs take a few seconds per period, so progress, revoke and terminate can be watched;
 # `make run SII_SIMULATOR_LATENCY=0` for instant answers (README "The demo").
 run: export SII_SIMULATOR_LATENCY ?= 0.2
-# honcho stamps every line with its own clock: the processes print none of theirs.
+# scripts/supervise.py stamps every line with its own clock: the processes print none of theirs.
 run: export LOG_FORMAT ?= bare
 run: export PATH := $(abspath $(BIN)):$(PATH)
 run: $(BIN)/.installed

@@ -31,8 +31,8 @@ class PlainFormatter(logging.Formatter):
 
 
 class BareFormatter(PlainFormatter):
-    """Plain, without a time: for a supervisor that stamps every line itself (honcho under
-    make run), so that each line carries one clock, not two."""
+    """Plain, without a time: for a supervisor that stamps every line itself (make run's
+    scripts/supervise.py), so that each line carries one clock, not two."""
 
     def __init__(self) -> None:
         logging.Formatter.__init__(self, self.fields)

@@ -551,7 +551,7 @@ SII_SIMULATOR_LATENCY = env_float("SII_SIMULATOR_LATENCY", 0.0)
 # https://docs.djangoproject.com/en/5.2/topics/logging/
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
 # plain: human-readable lines; json: one JSON object per line (production, log collectors);
-# bare: plain without the time, for a supervisor that stamps lines itself (make run's honcho).
+# bare: plain without the time, for a supervisor that stamps lines itself (make run's scripts/supervise.py).
 LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ["plain", "json", "bare"])
 LOGGING = {
     "version": 1,

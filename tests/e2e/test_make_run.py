@@ -1,10 +1,14 @@
-"""`make run` from a clean copy: the contract's curl workflow works, and Ctrl-C leaves nothing behind."""
+"""`make run` from a clean copy: the curl workflow works, Ctrl-C stops it in order and hands work back."""
 
+import fcntl
 import json
 import os
+import pty
+import re
 import shutil
 import signal
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -13,6 +17,7 @@ import pytest
 from tests.processes import ROOT, free_port, wait_for
 
 pytestmark = pytest.mark.e2e
+LABELLED = re.compile(r"\d\d:\d\d:\d\d [a-z]+(\.1)?\s* \| ")  # one clock: the supervisor's
 EXAMPLE_COMPANY = "123e4567-e89b-12d3-a456-426614174000"  # the original service's documented example id
 
 
@@ -67,39 +72,79 @@ def processes_under(directory: Path) -> list[str]:
     return found
 
 
+class MakeRun:
+    """`make run` in `copy` with a pseudo-terminal as its controlling terminal, so that Ctrl-C is
+    the terminal's own: a SIGINT to the foreground process group (which the supervisor takes)."""
+
+    def __init__(self, copy: Path, log: Path, **variables: str) -> None:
+        self.copy, self.log = copy, log
+        web_port, simulator_port = free_port(), free_port()
+        self.web, self.simulator = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{simulator_port}"
+        # A user's shell: no servers named, and not inside another make (`make test` runs this,
+        # and a nested make would print "Entering/Leaving directory" lines).
+        unset = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+        env = {k: v for k, v in os.environ.items() if k not in unset}
+        settings = [f"VENV={ROOT / '.venv'}", f"WEB_PORT={web_port}", f"SII_SIMULATOR_PORT={simulator_port}"]
+        self.terminal, tty = pty.openpty()
+        self.process = subprocess.Popen(
+            ["make", "run", *settings, *(f"{k}={v}" for k, v in variables.items())],
+            cwd=copy, env=env, stdin=tty, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            start_new_session=True, preexec_fn=_controlling_terminal,
+        )  # fmt: skip
+        os.close(tty)
+
+    def token(self) -> str:
+        token = wait_for(lambda: _printed_token(self.log), timeout=240, interval=0.5, what="the token")
+        wait_for(
+            lambda: (
+                _answers(f"{self.web}/readyz") and "celery@" in self.output() and " ready." in self.output()
+            ),
+            timeout=60,
+            interval=0.5,
+            what=f"the system to be ready\n{self.output()[-3000:]}",
+        )
+        return token
+
+    def ctrl_c(self) -> int:
+        os.write(self.terminal, b"\x03")  # the terminal sends SIGINT to its foreground group
+        return self.process.wait(timeout=90)
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def close(self) -> None:
+        if self.process.poll() is None:  # a failed test: make passes SIGTERM on to the supervisor
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)  # the processes' own sessions survive this
+                self.process.wait()
+        os.close(self.terminal)
+
+
+def _controlling_terminal() -> None:
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)  # stdin, in the new session: the pty becomes its terminal
+
+
 @pytest.fixture
 def make_run(tmp_path):
+    """Start `make run` (keyword arguments are make variables) in one clean copy of the checkout."""
     copy = clean_copy(tmp_path / "sii-tasks")
-    web_port, simulator_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
-    log = (tmp_path / "make-run.log").open("w")
-    command = [
-        "make",
-        "run",
-        f"VENV={ROOT / '.venv'}",
-        f"WEB_PORT={web_port}",
-        f"SII_SIMULATOR_PORT={simulator_port}",
-    ]
-    process = subprocess.Popen(
-        command, cwd=copy, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    output = tmp_path / "make-run.log"
-    yield process, output, copy, f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{simulator_port}"
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
+    started: list[MakeRun] = []
+
+    def start(**variables: str) -> MakeRun:
+        started.append(MakeRun(copy, tmp_path / f"make-run-{len(started)}.log", **variables))
+        return started[-1]
+
+    yield start
+    for run in started:
+        run.close()
 
 
 def test_make_run_serves_the_contract_workflow_and_ctrl_c_stops_every_process(make_run):
-    process, output, copy, web, simulator = make_run
-    token = wait_for(
-        lambda: _printed_token(output), timeout=240, interval=0.5, what="make run to print the token"
-    )
-    wait_for(
-        lambda: _answers(f"{web}/readyz"),
-        timeout=60,
-        interval=0.5,
-        what=f"the system to be ready\n{output.read_text()[-3000:]}",
-    )
+    run = make_run()
+    web, simulator, token = run.web, run.simulator, run.token()
     curl = Curl(f"{web}/api/celery", token)
 
     assert len(curl(f"{web}/api/celery/tasks")) == 4
@@ -130,13 +175,42 @@ def test_make_run_serves_the_contract_workflow_and_ctrl_c_stops_every_process(ma
     assert curl("-X", "DELETE", f"{web}/api/celery/tasks/{running}")["status"] == "revoked"
     assert wait_for(lambda: curl.status(running)["status"] == "REVOKED", timeout=30, interval=0.5)
 
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-    process.wait(timeout=60)
+    assert run.ctrl_c() == 0  # make exits 0: the supervisor took the terminal's Ctrl-C
     time.sleep(0.5)
-    assert processes_under(copy) == []
-    log = output.read_text()
+    assert processes_under(run.copy) == []
+    log = run.output()
     assert "SIGINT received" in log
-    assert "SII simulator stopped." in log
+    assert "SIGKILL" not in log  # every process stopped within its stage's grace
+    assert "Error 130" not in log
+    assert "Traceback" not in log
+    supervised = log.split("exec python scripts/supervise.py Procfile\n", 1)[1].splitlines()
+    assert [line for line in supervised if not LABELLED.match(line)] == []
+    assert _first(supervised, "web.1 exited") < _first(supervised, "stopping worker.1")
+    assert _first(supervised, "worker.1 exited") < _first(supervised, "simulator.1 | SII simulator stopped.")
+
+
+def test_a_sync_running_at_ctrl_c_goes_back_to_the_broker_and_completes_at_the_next_make_run(make_run):
+    run = make_run()
+    curl = Curl(f"{run.web}/api/celery", run.token())
+    _slow_down_the_sii(run.simulator)
+    task_id = curl.launch(
+        {"task_type": "sii.sync_documents", "params": {"company_id": EXAMPLE_COMPANY, "months": 3}}
+    )
+    wait_for(lambda: curl.status(task_id)["status"] == "STARTED", timeout=30, interval=0.3)
+
+    assert run.ctrl_c() == 0
+    assert "Restoring 1 unacknowledged message(s)" in run.output()  # the soft shutdown's hand-back
+    assert "Retry in" not in run.output()
+
+    again = make_run(SII_SIMULATOR_LATENCY="0")
+    curl = Curl(f"{again.web}/api/celery", again.token())
+    done = wait_for(
+        lambda: (s := curl.status(task_id))["status"] in ("SUCCESS", "FAILURE", "RETRY") and s,
+        timeout=60,
+        interval=0.5,
+    )
+    assert done["status"] == "SUCCESS", done
+    assert again.ctrl_c() == 0
 
 
 def _printed_token(output: Path) -> str | None:
@@ -144,6 +218,10 @@ def _printed_token(output: Path) -> str | None:
         if line.startswith("API token: "):
             return line.removeprefix("API token: ").strip()
     return None
+
+
+def _first(lines: list[str], text: str) -> int:
+    return next(i for i, line in enumerate(lines) if text in line)
 
 
 def _answers(url: str) -> bool:
