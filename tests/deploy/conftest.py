@@ -54,7 +54,8 @@ class ServiceProcess:
             raise AssertionError(f"{self.name} exited early ({self.process.returncode}):\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 40) -> str:
-        self._log.flush()
+        if not self._log.closed:  # after stop() the file is closed, and complete
+            self._log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self, timeout: float = 20) -> int | None:
