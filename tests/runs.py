@@ -2,6 +2,7 @@
 
 import json
 
+import httpx
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
@@ -44,3 +45,13 @@ def finished(task_id: str, timeout: float = 90) -> TaskResult:
         lambda: TaskResult.objects.filter(task_id=task_id, status__in=FINISHED).first(),
         timeout=timeout, what=f"task {task_id} to finish",
     )  # fmt: skip
+
+
+def poll(http: httpx.Client, task_id: str, until=FINISHED, timeout: float = 60) -> dict:
+    """The status answer of `task_id`, read over the API until its status is in `until`."""
+
+    def status():
+        body = http.get(f"/tasks/{task_id}").json()
+        return body if body["status"] in until else None
+
+    return wait_for(status, timeout=timeout, interval=0.1, what=f"task {task_id} to reach {until}")

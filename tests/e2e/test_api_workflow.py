@@ -14,9 +14,9 @@ from sii.models import PurchaseDocument
 from tasks_api.models import TaskLaunch
 from tests.factories import CompanyFactory, UserFactory
 from tests.processes import WebServer, free_port, wait_for, worker_env
+from tests.runs import poll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
 
 
 @pytest.fixture
@@ -31,14 +31,6 @@ def http(live_server, token, celery_worker_process, live_simulator):
         base_url=f"{live_server.url}/api/celery", headers={"Authorization": f"Token {token}"}
     ) as client:
         yield client
-
-
-def poll(http: httpx.Client, task_id: str, until=FINISHED, timeout: float = 60) -> dict:
-    def status():
-        body = http.get(f"/tasks/{task_id}").json()
-        return body if body["status"] in until else None
-
-    return wait_for(status, timeout=timeout, interval=0.2, what=f"task {task_id} to reach {until}")
 
 
 def test_list_launch_poll_and_read_the_result_like_the_contract_s_clients(http):

@@ -17,9 +17,9 @@ from sii.models import PurchaseDocument
 from tasks_api.models import TaskLaunch
 from tests.factories import CompanyFactory, UserFactory
 from tests.processes import WebServer, WorkerProcess, free_port, wait_for, worker_env
+from tests.runs import poll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
 SYNC = "sii.sync_documents"
 
 
@@ -90,14 +90,6 @@ def launch(http: httpx.Client, task_type: str = SYNC, **params) -> str:
     response = http.post("/tasks/launch", json={"task_type": task_type, "params": params})
     assert response.status_code == 202, response.text
     return response.json()["task_id"]
-
-
-def poll(http: httpx.Client, task_id: str, until=FINISHED, timeout: float = 60) -> dict:
-    def status():
-        body = http.get(f"/tasks/{task_id}").json()
-        return body if body["status"] in until else None
-
-    return wait_for(status, timeout=timeout, interval=0.1, what=f"task {task_id} to reach {until}")
 
 
 def test_a_sync_launched_through_the_api_succeeds_and_stores_the_documents(http):
