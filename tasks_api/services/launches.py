@@ -41,9 +41,14 @@ def task_launch(
         relaunch_of=relaunch_of,
         periodic_task_name=periodic_task_name,
     )
-    launches_count(task_type=task_type, launched_by=launched_by)
-    transaction.on_commit(lambda: task_launch_publish(launch=launch), robust=False)
+    transaction.on_commit(lambda: _launch_committed(launch), robust=False)
     return launch
+
+
+def _launch_committed(launch: TaskLaunch) -> None:
+    # Counted on commit, as it is published: a launch rolled back with its caller's transaction never was.
+    launches_count(task_type=launch.task_type, launched_by=launch.launched_by)
+    task_launch_publish(launch=launch)
 
 
 def _subject_of(task_type: str, params: dict) -> str | None:

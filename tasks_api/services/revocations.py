@@ -75,9 +75,9 @@ def _broadcast_revoke(task_ids: list[str], *, terminate: bool) -> None:
 @transaction.atomic
 def _mark_revoked(task_ids: list[str], *, terminate: bool, user) -> None:
     now = timezone.now()
-    TaskLaunch.objects.filter(task_id__in=task_ids, revoke_requested_at__isnull=True).update(
-        revoke_requested_at=now, revoked_by=user, terminate_requested=terminate
-    )
+    first_revokes = TaskLaunch.objects.filter(task_id__in=task_ids, revoke_requested_at__isnull=True)
+    newly_revoked = list(first_revokes.values_list("task_id", flat=True))
+    first_revokes.update(revoke_requested_at=now, revoked_by=user, terminate_requested=terminate)
     # Tasks no worker has started get their REVOKED row now; running ones are left to the
     # worker, which records REVOKED itself when it stops them. Both statements only touch rows
     # that are absent or PENDING, so a task finishing meanwhile keeps its own state.
@@ -90,10 +90,11 @@ def _mark_revoked(task_ids: list[str], *, terminate: bool, user) -> None:
     TaskResult.objects.filter(task_id__in=task_ids, status="PENDING").update(status="REVOKED", date_done=now)
     # Pending runs are REVOKED from now on; running ones once their worker stops (it announces it).
     run_finished_notify(task_ids=task_ids)
-    # Counted here, once, running runs too: the worker that stops one does not count it again.
-    transaction.on_commit(lambda: _count_revoked(task_ids, names))
+    # Counted here, running runs too (the worker that stops one does not count it again), and
+    # once: a second revoke of a run still running is no second finish.
+    transaction.on_commit(lambda: _count_revoked(newly_revoked, names))
 
 
 def _count_revoked(task_ids: list[str], names: dict[str, str]) -> None:
     for task_id in task_ids:
-        run_finished_count(task_type=names.get(task_id), state="REVOKED")
+        run_finished_count(task_type=names.get(str(task_id)), state="REVOKED")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from tasks_api.beat import LEASE_NAME
@@ -56,14 +57,33 @@ def test_metrics_answer_the_text_format_with_every_core_family(client, metrics_o
     assert "sii_requests_total" in metric_names()  # sii declares its own when its app is ready
 
 
-def test_a_launch_is_counted_by_task_type_and_launcher(client, metrics_on, company, quiet_broker):
+def test_a_launch_is_counted_by_task_type_and_launcher_once_committed(
+    client, metrics_on, company, quiet_broker, django_capture_on_commit_callbacks
+):
     labels = {"task_type": "sii.sync_f29", "launched_by": "user"}
     before = value(scrape(client), "tasks_api_launches_total", **labels)
 
-    task_launch(task_type="sii.sync_f29", params={"company_id": str(company.pk)}, launched_by="user")
+    with django_capture_on_commit_callbacks(execute=True):
+        task_launch(task_type="sii.sync_f29", params={"company_id": str(company.pk)}, launched_by="user")
     metrics_flush()
 
     assert value(scrape(client), "tasks_api_launches_total", **labels) == before + 1
+
+
+def test_a_launch_rolled_back_with_its_caller_is_not_counted(client, metrics_on, company, quiet_broker):
+    labels = {"task_type": "sii.sync_f29", "launched_by": "user"}
+    before = value(scrape(client), "tasks_api_launches_total", **labels)
+
+    def launch_then_fail() -> None:
+        with transaction.atomic():
+            task_launch(task_type="sii.sync_f29", params={"company_id": str(company.pk)}, launched_by="user")
+            raise RuntimeError("the caller fails after the launch")
+
+    with pytest.raises(RuntimeError):
+        launch_then_fail()
+    metrics_flush()
+
+    assert value(scrape(client), "tasks_api_launches_total", **labels) == before
 
 
 def test_a_revoked_run_is_counted_once(
@@ -80,6 +100,22 @@ def test_a_revoked_run_is_counted_once(
         task_revoke(task_id=launch.task_id)
     with pytest.raises(TaskAlreadyFinished), django_capture_on_commit_callbacks(execute=True):
         task_revoke(task_id=launch.task_id)
+    metrics_flush()
+
+    assert value(scrape(client), "tasks_api_runs_finished_total", **labels) == before + 1
+
+
+def test_a_running_run_revoked_twice_is_counted_once(
+    client, metrics_on, quiet_broker, django_capture_on_commit_callbacks
+):
+    launch = TaskLaunchFactory(task_type="sii.sync_f29", enqueued=True)
+    stored(launch, "STARTED")
+    labels = {"task_type": "sii.sync_f29", "state": "REVOKED"}
+    before = value(scrape(client), "tasks_api_runs_finished_total", **labels)
+
+    for _ in range(2):  # still STARTED: its worker has not stopped it yet
+        with django_capture_on_commit_callbacks(execute=True):
+            assert task_revoke(task_id=launch.task_id) == [launch.task_id]
     metrics_flush()
 
     assert value(scrape(client), "tasks_api_runs_finished_total", **labels) == before + 1
