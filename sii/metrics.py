@@ -3,10 +3,13 @@
 Declared through tasks_api.metrics (counted into the store every process shares); SiiConfig.ready
 imports this module so /metrics lists the families before anything was counted.
 
-Outcomes: ok (the SII answered below 400: content-level failures show in the run's state),
-unavailable (5xx), unauthorized (401/403), rejected (another 4xx), timeout, connection_error.
+A call's outcome is what the client made of the SII's answer, content included: ok, session_lost
+(the login wall: the client logs in again), or the sii.client.errors type it raised, in snake case
+(unavailable, timeout, connection_error, session_expired, bad_credentials, not_authorized,
+rejected...). The latency is per HTTP request.
 """
 
+import re
 from typing import TYPE_CHECKING
 
 from tasks_api.metrics import (
@@ -40,7 +43,7 @@ SURFACES = frozenset({"purchases", "sales", "fee_receipts", "rcv_summaries", "f2
 REQUESTS = family_declare(
     Family(
         "sii_requests_total",
-        "Requests to the SII, by endpoint and outcome.",
+        "Calls to the SII, by endpoint and outcome (ok, session_lost, or the error raised).",
         COUNTER,
         ("endpoint", "outcome"),
     )
@@ -68,18 +71,17 @@ def endpoint_label(what: str) -> str:
     return what.replace(" ", "_") if what in ENDPOINTS else "other"
 
 
-def request_outcome(status_code: int) -> str:
-    if status_code >= 500:
-        return "unavailable"
-    if status_code in (401, 403):
-        return "unauthorized"
-    return "rejected" if status_code >= 400 else "ok"
+def error_outcome(exc: Exception) -> str:
+    """SiiBadCredentials -> "bad_credentials": the error types are few, so the label stays bounded."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__.removeprefix("Sii")).lower()
 
 
-def sii_request_count(*, what: str, outcome: str, elapsed: float) -> None:
-    endpoint = endpoint_label(what)
-    counter_inc(REQUESTS, {"endpoint": endpoint, "outcome": outcome})
-    histogram_observe(REQUEST_DURATION, {"endpoint": endpoint}, elapsed)
+def sii_call_count(*, what: str, outcome: str) -> None:
+    counter_inc(REQUESTS, {"endpoint": endpoint_label(what), "outcome": outcome})
+
+
+def sii_request_time(*, what: str, elapsed: float) -> None:
+    histogram_observe(REQUEST_DURATION, {"endpoint": endpoint_label(what)}, elapsed)
 
 
 def sii_rows_count(*, surface: str, counts: "UpsertCounts") -> None:

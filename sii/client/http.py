@@ -33,7 +33,7 @@ from sii.client.types import (
     RcvDocumentRow,
     RcvResumen,
 )
-from sii.metrics import request_outcome, sii_request_count
+from sii.metrics import error_outcome, sii_call_count, sii_request_time
 from sii.rut import Rut
 
 logger = logging.getLogger("sii.client")
@@ -116,7 +116,9 @@ class SiiClient:
         """Best-effort logout (frees the SII session), then close the connection pool."""
         if self._token is not None:
             try:
-                self._request("logout", "", "GET", self._urls["auth"] + _LOGOUT_PATH)
+                _counted(
+                    "logout", lambda: self._request("logout", "", "GET", self._urls["auth"] + _LOGOUT_PATH)
+                )
             except SiiError:
                 logger.info("sii logout failed; the session will expire on its own")
             self._token = None
@@ -130,16 +132,21 @@ class SiiClient:
             raise SiiBadCredentials(self._login_refused)
         self._token = None
         self._http.cookies.clear()
-        url = self._urls["auth"] + _LOGIN_PATH
-        response = self._request("login", "", "POST", url, **self._login_request())
-        token = self._cookie("TOKEN")
         try:
-            failures.check_status(response, "login", session_surface=False)
-            failures.check_login(response, has_token=bool(token))
+            token = _counted("login", self._login_call)
         except SiiBadCredentials as exc:
             self._login_refused = str(exc)
             raise
         self._token = token
+
+    def _login_call(self) -> str | None:
+        response = self._request(
+            "login", "", "POST", self._urls["auth"] + _LOGIN_PATH, **self._login_request()
+        )
+        token = self._cookie("TOKEN")
+        failures.check_status(response, "login", session_surface=False)
+        failures.check_login(response, has_token=bool(token))
+        return token
 
     def _login_request(self) -> _RequestOptions:
         referer = f"{self._urls['auth']}/AUT2000/InicioAutenticacion/IngresoRutClave.html?{_REFERENCIA}"
@@ -276,12 +283,12 @@ class SiiClient:
         if self._token is None:
             self.login()
         try:
-            return call()
+            return _counted(what, call)
         except failures.SessionLost:
             logger.info("sii session lost during %s %s; logging in again", what, period)
         self.login()
         try:
-            return call()
+            return _counted(what, call)
         except failures.SessionLost:
             raise SiiSessionExpired(f"{what}: the SII asked for a login again right after one.") from None
 
@@ -295,12 +302,11 @@ class SiiClient:
         except httpx.TransportError as exc:
             elapsed = time.monotonic() - started
             logger.info("sii %s %s failed after %.3fs: %s", what, period, elapsed, type(exc).__name__)
-            outcome = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection_error"
-            sii_request_count(what=what, outcome=outcome, elapsed=elapsed)
+            sii_request_time(what=what, elapsed=elapsed)
             raise failures.transport_error(exc, what) from exc
         elapsed = time.monotonic() - started
         logger.debug("sii %s %s -> %s in %.3fs", what, period, response.status_code, elapsed)
-        sii_request_count(what=what, outcome=request_outcome(response.status_code), elapsed=elapsed)
+        sii_request_time(what=what, elapsed=elapsed)
         return response
 
     def _cookie(self, name: str) -> str | None:
@@ -316,6 +322,20 @@ class SiiClient:
                 time.sleep(wait)
                 now = time.monotonic()
         self._last_request_at = now
+
+
+def _counted(what: str, call: Callable[[], T]) -> T:
+    """call(), its outcome counted for /metrics: ok, session_lost, or the error it raised."""
+    try:
+        result = call()
+    except failures.SessionLost:
+        sii_call_count(what=what, outcome="session_lost")
+        raise
+    except SiiError as exc:
+        sii_call_count(what=what, outcome=error_outcome(exc))
+        raise
+    sii_call_count(what=what, outcome="ok")
+    return result
 
 
 def _check_period(period: str) -> None:
