@@ -54,5 +54,5 @@ def histogram_observe(family: Family, labels: Mapping[str, str], value: float) -
 
 
 def metrics_flush() -> bool:
-    """Write this process's pending increments now (Celery does at each task's end)."""
+    """Write this process's pending increments now (a Celery pool process does as it ends)."""
     return buffer.flush()

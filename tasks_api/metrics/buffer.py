@@ -1,9 +1,9 @@
 """Increments buffered in process and flushed to the shared store, never on the caller's time.
 
 A daemon thread, started at the first increment of each process (a forked child starts its
-own and drops what it inherited: the parent flushes that), flushes about once a second; Celery
-workers also flush when a task ends, and every process at exit. A failed flush keeps the
-increments for the next one, up to MAX_KEYS series.
+own and drops what it inherited: the parent flushes that), flushes about once a second; every
+process flushes as it ends (Celery's pool processes on worker_process_shutdown, the rest at exit).
+A failed flush keeps the increments for the next one, up to MAX_KEYS series.
 """
 
 import atexit

@@ -18,8 +18,8 @@ def metrics_on(settings, celery_worker_process):
 
 
 def synced(client, before: dict, *, runs: int) -> dict:
-    """A scrape once `runs` more SUCCESS runs of the sync were counted (the worker flushes at the
-    end of each task, this process about once a second: the counts arrive soon after the run)."""
+    """A scrape once `runs` more SUCCESS runs of the sync were counted (every process flushes
+    about once a second: the counts arrive soon after the run)."""
 
     def counted():
         now = scrape(client)
