@@ -10,7 +10,6 @@ import atexit
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable
 
 from django.db import connection
@@ -40,7 +39,7 @@ class MetricsBuffer:
             self._reset()
         with self._lock:
             self._merge(increments)
-            if self._background and self._thread is None:
+            if self._background and (self._thread is None or not self._thread.is_alive()):
                 self._start()
 
     def _merge(self, increments: dict[str, float]) -> None:
@@ -53,11 +52,14 @@ class MetricsBuffer:
         self._thread.start()
 
     def _run(self) -> None:
-        pid = os.getpid()
+        pid, ticks = os.getpid(), threading.Event()  # never set: waits that ignore time.sleep's patches
         while pid == self._pid:
-            time.sleep(FLUSH_SECONDS)
-            self.flush()
-            connection.close()  # this thread's own (database store): not held between flushes
+            ticks.wait(FLUSH_SECONDS)
+            try:
+                self.flush()
+                connection.close()  # this thread's own (database store): not held between flushes
+            except Exception:  # the thread must outlive anything; the next add restarts it anyway
+                logger.warning("The metrics flush thread failed", exc_info=True)
 
     def flush(self) -> bool:
         """Write what is pending; never raises (a failure is logged and retried later)."""

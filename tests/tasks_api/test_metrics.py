@@ -1,6 +1,8 @@
 """GET /metrics and the shared store behind it: token, text format, flushes, processes adding up."""
 
 import os
+import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -19,7 +21,7 @@ from tasks_api.services.launches import task_launch
 from tasks_api.services.revocations import TaskAlreadyFinished, task_revoke
 from tests.factories import TaskLaunchFactory
 from tests.metrics import TOKEN, scrape, scraped_families, value
-from tests.processes import free_port
+from tests.processes import free_port, wait_for
 from tests.runs import stored
 
 pytestmark = pytest.mark.django_db
@@ -174,6 +176,29 @@ def test_a_failed_flush_keeps_the_increments_for_the_next(store):
     assert buffer.flush() is True
 
     assert store.read()[key] == 3.0
+
+
+def test_the_flush_thread_flushes_by_itself_outlives_a_patched_sleep_and_restarts_if_it_died(monkeypatch):
+    key = unique_key()
+    store = redis_store()
+    buffer = MetricsBuffer(store=lambda: store)
+    real_sleep = time.sleep
+
+    def patched_sleep(seconds: float) -> None:  # as a test of something else may patch it
+        if threading.current_thread().name == "metrics-flush":
+            raise RuntimeError("patched for another thread")
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", patched_sleep)
+
+    buffer.add({key: 1.0})
+    wait_for(lambda: store.read().get(key) == 1.0, timeout=10, what="the thread's flush")
+    buffer._thread = threading.Thread(target=lambda: None)  # as if it had died
+    buffer._thread.start()
+    buffer._thread.join()
+    buffer.add({key: 1.0})
+
+    wait_for(lambda: store.read().get(key) == 2.0, timeout=10, what="a new thread's flush")
 
 
 def test_two_processes_add_up_and_a_child_drops_what_it_inherited():
