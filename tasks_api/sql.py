@@ -23,6 +23,7 @@ class ModelColumns:
         self.model, self.alias = model, alias
         self.fields = tuple(model._meta.concrete_fields)
         self.attnames = [field.attname for field in self.fields]
+        self._pk_position = self.attnames.index(model._meta.pk.attname)
         # Concrete fields always have a column (the stubs allow None for other kinds).
         self._columns_by_name = {field.name: cast(str, field.column) for field in self.fields}
 
@@ -64,7 +65,7 @@ class ModelColumns:
             for convert in converters:
                 value = convert(value, column, connection)
             converted.append(value)
-        if converted[self.attnames.index(self.model._meta.pk.attname)] is None:
+        if converted[self._pk_position] is None:
             return None
         return self.model.from_db(connection.alias, self.attnames, converted)
 

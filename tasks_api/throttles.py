@@ -5,11 +5,12 @@ import math
 from functools import cache
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import UserRateThrottle
+
+from tasks_api.redis_clients import redis_client
 
 logger = logging.getLogger(__name__)
 # Redis: read both periods' counts and count this launch if it is let through, in one round trip.
@@ -102,5 +103,4 @@ class LaunchRateThrottle(UserRateThrottle):
 def _redis_script(alias: str):
     """The counting script, on a Redis client of the cache `alias`'s server (one per process)."""
     config: dict[str, Any] = settings.CACHES[alias]
-    client = redis.Redis.from_url(config["LOCATION"], **config.get("OPTIONS", {}))
-    return client.register_script(COUNT_IN_REDIS)
+    return redis_client(config["LOCATION"], **config.get("OPTIONS", {})).register_script(COUNT_IN_REDIS)

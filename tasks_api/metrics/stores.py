@@ -5,16 +5,14 @@ when it is Redis); else the database (the embedded default, RabbitMQ without Red
 upsert that adds on conflict (PostgreSQL and SQLite both have it).
 """
 
-from functools import cache
 from typing import Protocol
 
-import redis
 from django.conf import settings
 from django.db import connection, transaction
 
+from tasks_api.redis_clients import redis_client
+
 REDIS_KEY = "tasks_api:metrics"
-# Long enough for a loaded Redis, short enough that a dead one costs a flush or a scrape little.
-SOCKET_TIMEOUT = 2.0
 # Rows per upsert statement.
 UPSERT_BATCH = 500
 
@@ -26,7 +24,7 @@ class MetricsStore(Protocol):
 
 class RedisMetricsStore:
     def __init__(self, url: str) -> None:
-        self.client = _redis_client(url)
+        self.client = redis_client(url)
 
     def add(self, increments: dict[str, float]) -> None:
         # MULTI/EXEC: all or nothing, so a flush retried after an error never counts twice.
@@ -38,12 +36,6 @@ class RedisMetricsStore:
     def read(self) -> dict[str, float]:
         raw: dict[bytes, bytes] = self.client.hgetall(REDIS_KEY)  # type: ignore[assignment]  # a sync client's answer
         return {key.decode(): float(value) for key, value in raw.items()}
-
-
-@cache
-def _redis_client(url: str) -> redis.Redis:
-    # One client (and connection pool) per process and URL; redis-py resets the pool after a fork.
-    return redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT)
 
 
 class DatabaseMetricsStore:

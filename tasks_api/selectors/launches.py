@@ -14,11 +14,12 @@ from tasks_api.states import FINISHED, RUNNING, UNSUCCESSFUL
 def run_has_finished(*, task_id: str) -> bool:
     """Whether a result in a finished state is stored for the run. Asked before every state a
     worker stores and every claim: written out, not compiled by the ORM each time."""
-    return fetch_one(_finished_sql(), [task_id]) is not None
+    return fetch_one(run_finished_sql(), [task_id]) is not None
 
 
 @cache
-def _finished_sql() -> str:
+def run_finished_sql() -> str:
+    """The statement behind run_has_finished (one %s: the task id), for statements that embed it."""
     table = connection.ops.quote_name(TaskResult._meta.db_table)
     finished = ", ".join(f"'{state}'" for state in sorted(FINISHED))
     return f"SELECT 1 FROM {table} WHERE task_id = %s AND status IN ({finished})"  # noqa: S608 (constants; the id is a parameter)

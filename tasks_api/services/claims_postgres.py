@@ -7,13 +7,13 @@ The lock is a session advisory lock on the run's id (see tasks_api.services.clai
 from functools import cache
 
 from django.db import connection
-from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
+from tasks_api.selectors.launches import run_finished_sql
 from tasks_api.sql import fetch_one
-from tasks_api.states import FINISHED
 
-RUN_LOCK = "hashtextextended(%s, 0)"
+# The run's lock key, from its id (a statement's placeholder for it goes in the braces).
+RUN_LOCK = "hashtextextended({}, 0)"
 
 
 def run_lock_unless_finished(*, task_id: str) -> tuple[bool, bool]:
@@ -37,16 +37,14 @@ def run_release(*, task_id: str, holder: str) -> None:
 
 
 def run_unlock(*, task_id: str) -> None:
-    fetch_one(f"SELECT pg_advisory_unlock({RUN_LOCK})", [task_id])
+    fetch_one(f"SELECT pg_advisory_unlock({RUN_LOCK.format('%s')})", [task_id])
 
 
 @cache
 def _lock_sql() -> str:
-    results = connection.ops.quote_name(TaskResult._meta.db_table)
-    finished = ", ".join(f"'{state}'" for state in sorted(FINISHED))
     return (
-        f"SELECT f.done, CASE WHEN f.done THEN false ELSE pg_try_advisory_lock({RUN_LOCK}) END "  # noqa: S608 (constants; the id is a parameter)
-        f"FROM (SELECT EXISTS (SELECT 1 FROM {results} WHERE task_id = %s AND status IN ({finished})) AS done) AS f"
+        f"SELECT f.done, CASE WHEN f.done THEN false ELSE pg_try_advisory_lock({RUN_LOCK.format('%s')}) END "  # noqa: S608 (constants; the id is a parameter)
+        f"FROM (SELECT EXISTS ({run_finished_sql()}) AS done) AS f"
     )
 
 
@@ -70,5 +68,5 @@ def _release_sql() -> str:
     return (
         f"WITH released AS (UPDATE {table} SET claimed_by = '' "  # noqa: S608 (constants; values are parameters)
         "WHERE task_id = %(task_id)s AND claimed_by = %(holder)s) "
-        "SELECT pg_advisory_unlock(hashtextextended(%(task_id)s, 0))"
+        f"SELECT pg_advisory_unlock({RUN_LOCK.format('%(task_id)s')})"
     )

@@ -108,7 +108,7 @@ def _insert_postgresql(prototype: TaskLaunch, children: list[Child]) -> set[str]
 def _insert_sql(shared_columns: list[str]) -> str:
     columns = ", ".join(connection.ops.quote_name(column) for column in (*VARYING, *shared_columns))
     return (
-        f"INSERT INTO {TaskLaunch._meta.db_table} ({columns}) "  # noqa: S608 (names from the model; values are parameters)
+        f"INSERT INTO {connection.ops.quote_name(TaskLaunch._meta.db_table)} ({columns}) "  # noqa: S608 (names from the model; values are parameters)
         f"SELECT u.*, {', '.join(['%s'] * len(shared_columns))} "
         "FROM unnest(%s::varchar[], %s::jsonb[], %s::uuid[], %s::timestamptz[]) AS u "
         "ON CONFLICT (task_id) DO NOTHING RETURNING task_id"

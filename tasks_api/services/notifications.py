@@ -7,25 +7,18 @@ makes a waiting request answer at the end of its wait instead of at once, with t
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from functools import cache
 
 import redis
 from django.conf import settings
 from django.db import transaction
 
+from tasks_api.redis_clients import SOCKET_TIMEOUT, redis_client
+
 logger = logging.getLogger(__name__)
-# Long enough for a loaded Redis, short enough that a dead one costs a finishing task little.
-SOCKET_TIMEOUT = 2.0
 
 
 def finished_channel(task_id: str) -> str:
     return f"tasks_api.run_finished.{task_id}"
-
-
-@cache
-def _client(url: str) -> redis.Redis:
-    # One client (and connection pool) per process and URL; redis-py resets the pool after a fork.
-    return redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT)
 
 
 def notifications_enabled() -> bool:
@@ -42,7 +35,7 @@ def run_finished_notify(*, task_ids: Iterable[str]) -> None:
 
 def _publish(task_ids: list[str]) -> None:
     try:
-        client = _client(settings.TASKS_API_NOTIFY_REDIS_URL)
+        client = redis_client(settings.TASKS_API_NOTIFY_REDIS_URL)
         with client.pipeline(transaction=False) as pipe:
             for task_id in task_ids:
                 pipe.publish(finished_channel(task_id), "finished")
@@ -83,7 +76,7 @@ def run_finished_listener(*, task_id: str) -> Iterator[FinishListener | None]:
 
 
 def _subscribed(task_id: str) -> redis.client.PubSub | None:
-    pubsub = _client(settings.TASKS_API_NOTIFY_REDIS_URL).pubsub()
+    pubsub = redis_client(settings.TASKS_API_NOTIFY_REDIS_URL).pubsub()
     try:
         pubsub.subscribe(finished_channel(task_id))
         # Wait for Redis to confirm: only then can no notification slip between subscribing
