@@ -1,7 +1,10 @@
 """Shared fixtures: the SII simulator (in-process and served), a real Celery worker, brokers."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -13,6 +16,7 @@ from sii.simulator.app import SiiSimulator
 from sii.simulator.server import serve_in_thread
 from tasks_api.services.launches import publish_breaker_reset
 from tests.factories import SIMULATOR_CLAVE, CompanyFactory, UserFactory
+from tests.metrics import TOKEN
 from tests.processes import WorkerProcess, free_port, worker_env
 
 SIMULATED_HOST = "http://sii.test"
@@ -106,16 +110,26 @@ def quiet_broker():
     (no worker consumes there). Yields a function giving a queue's waiting task ids."""
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.fail("Publishing tests need REDIS_URL (make test sets it); see README 'Tests'.")
+    with redis_broker_database(14) as redis:
+        yield lambda queue: [json.loads(m)["headers"]["id"] for m in redis.lrange(queue, 0, -1)]
+
+
+@contextmanager
+def redis_broker_database(number: int) -> Iterator[Any]:
+    """Within the block, this process publishes to database `number` of the test Redis (the one
+    below if the suite's broker is that one), flushed before and after. Yields its client."""
     original = celery_app.conf.broker_url
     base, _, db = original.rpartition("/")
-    celery_app.conf.broker_url = f"{base}/{14 if db != '14' else 13}"
+    celery_app.conf.broker_url = f"{base}/{number if db != str(number) else number - 1}"
     forget_broker_connections()
     redis = celery_app.connection_for_write().default_channel.client
     redis.flushdb()
-    yield lambda queue: [json.loads(m)["headers"]["id"] for m in redis.lrange(queue, 0, -1)]
-    redis.flushdb()
-    celery_app.conf.broker_url = original
-    forget_broker_connections()
+    try:
+        yield redis
+    finally:
+        redis.flushdb()
+        celery_app.conf.broker_url = original
+        forget_broker_connections()
 
 
 def forget_broker_connections() -> None:
@@ -124,6 +138,12 @@ def forget_broker_connections() -> None:
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     publish_breaker_reset()  # the failure belongs to the broker we leave behind
+
+
+@pytest.fixture
+def metrics_on(settings):
+    """/metrics on, answering tests.metrics.TOKEN (scrape() sends it)."""
+    settings.METRICS_TOKEN = TOKEN
 
 
 @pytest.fixture(autouse=True)

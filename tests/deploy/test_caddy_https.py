@@ -22,6 +22,7 @@ from tests.processes import ROOT, WebServer, die_with_parent, free_port, wait_fo
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 CADDY = Path(sys.executable).parent / "caddy"
 FORGED_IP = "203.0.113.9"
+METRICS_TOKEN = "token-web-would-accept"
 
 
 class Proxy:
@@ -73,7 +74,7 @@ def proxied_web(django_db_setup, tmp_path_factory):
     env = worker_env(database=settings.DATABASES["default"], simulator_url="http://127.0.0.1:1")
     env |= {
         "DJANGO_BEHIND_HTTPS_PROXY": "true", "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
-        "VAR_DIR": str(home / "var"), "LOG_FORMAT": "bare",
+        "VAR_DIR": str(home / "var"), "LOG_FORMAT": "bare", "METRICS_TOKEN": METRICS_TOKEN,
         # What web receives: the forwarding headers, logged with each request line. gunicorn itself
         # trusts X-Forwarded-Proto from 127.0.0.1; under compose the proxy is another host, so only
         # Django's setting makes requests secure: trust no address here either.
@@ -131,6 +132,19 @@ def test_a_client_cannot_forge_the_forwarded_headers(proxied_web):
     assert FORGED_IP not in line
     assert "proto=https " in line
     assert "xff=127.0.0.1 " in line or "xff=::1 " in line
+
+
+def test_the_proxy_answers_404_for_metrics_and_never_passes_it_to_web(proxied_web):
+    proxy, web_log = proxied_web
+    bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # web itself would answer 200
+
+    answers = {path: proxy.get(path, headers=bearer).status_code for path in ("/metrics", "/metrics/x")}
+    probe = uuid.uuid4().hex
+    assert proxy.get(f"/healthz?probe={probe}").status_code == 200
+
+    assert answers == {"/metrics": 404, "/metrics/x": 404}
+    wait_for(lambda: probe in web_log.read_text(), timeout=10, what="web to log the probe")
+    assert "/metrics" not in web_log.read_text()
 
 
 def test_plain_http_is_redirected_to_https_and_refused_on_the_https_port(proxied_web):

@@ -21,9 +21,9 @@ from tests.deploy.test_dockerfile import instructions
 from tests.processes import ROOT
 
 APP_SERVICES = ("migrate", "web", "worker", "beat", "sii-simulator")
-# Services that keep running, unlike the one-shot migrate job.
 # The monitoring profile's services (tests/deploy/test_monitoring.py checks them further).
 MONITORING = ("prometheus", "grafana")
+# Services that keep running, unlike the one-shot migrate job.
 LONG_RUNNING = (
     "proxy",
     "postgres",
@@ -90,7 +90,7 @@ def test_every_service_but_the_proxy_and_the_migrate_job_has_a_health_check():
     assert checked == set(compose()["services"]) - {"proxy", "migrate"}
 
 
-def test_only_the_proxy_publishes_ports_http_and_https():
+def test_only_the_proxy_publishes_ports_and_grafana_only_on_the_loopback():
     published = {name: spec["ports"] for name, spec in compose()["services"].items() if "ports" in spec}
 
     assert list(published) == ["proxy", "grafana"]

@@ -1,25 +1,21 @@
 """deploy/prometheus and deploy/grafana: valid files that name only metrics /metrics exports, and
-the compose monitoring profile that runs them; the proxy keeps /metrics private."""
+the compose monitoring profile that runs them (the proxy hiding /metrics: test_caddy_https)."""
 
 import json
 import re
 import shutil
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
 import yaml
 
 from tests.deploy.compose import compose, interpolate, service
-from tests.deploy.test_caddyfile import CADDY, caddy
-from tests.processes import ROOT, free_port, wait_for
+from tests.deploy.test_compose import MONITORING
+from tests.processes import ROOT
 
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
 GRAFANA_DIR = ROOT / "deploy" / "grafana"
 DASHBOARD = GRAFANA_DIR / "dashboards" / "sii-tasks.json"
-MONITORING = ("prometheus", "grafana")
 # The alerts the README's runbook explains, one line each.
 ALERTS = {
     "MetricsTargetDown",
@@ -215,11 +211,6 @@ def test_the_monitoring_services_run_only_in_their_profile_from_exact_releases_w
     assert {"prometheus-data", "grafana-data"} <= set(compose()["volumes"])
 
 
-def test_grafana_listens_on_the_host_s_loopback_only_and_prometheus_is_not_published():
-    assert "ports" not in service("prometheus")
-    assert [interpolate(port, {}) for port in service("grafana")["ports"]] == ["127.0.0.1:3000:3000"]
-
-
 def entrypoint_script(name: str, replace: dict[str, str]) -> str:
     script = interpolate(service(name)["entrypoint"][-1], {})
     for old, new in replace.items():
@@ -274,68 +265,3 @@ def test_grafana_starts_with_the_admin_password_from_env():
     )
 
     assert (done.returncode, done.stdout) == (0, "s3cret\n")
-
-
-class _Upstream(BaseHTTPRequestHandler):
-    """Stands in for web: answers 200 to everything and records the paths it was asked for."""
-
-    paths: list[str] = []
-
-    def do_GET(self) -> None:
-        self.paths.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def proxy_url(tmp_path):
-    """The Caddyfile served over plain HTTP on a free port, web replaced by a local upstream."""
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    port = free_port()
-    adapted = caddy("adapt", home=tmp_path)
-    assert adapted.returncode == 0, adapted.stderr
-    text = adapted.stdout.replace("tasks.example.com", "127.0.0.1").replace(":443", f":{port}")
-    config = {
-        **json.loads(text.replace("web:8000", f"127.0.0.1:{upstream.server_port}")),
-        "admin": {"disabled": True},
-    }
-    (server,) = config["apps"]["http"]["servers"].values()
-    server["automatic_https"] = {"disable": True}
-    (tmp_path / "caddy.json").write_text(json.dumps(config))
-    process = subprocess.Popen(
-        [CADDY, "run", "--config", tmp_path / "caddy.json"],
-        cwd=tmp_path, env={"HOME": str(tmp_path)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _answers(url), timeout=30, what="caddy to listen")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        upstream.shutdown()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/healthz", timeout=2).status_code == 200
-    except requests.ConnectionError:
-        return False
-
-
-def test_the_proxy_answers_404_for_metrics_and_never_passes_it_to_web(proxy_url):
-    _Upstream.paths.clear()
-
-    answers = {
-        path: requests.get(proxy_url + path, timeout=10).status_code for path in ("/metrics", "/metrics/x")
-    }
-    healthz = requests.get(f"{proxy_url}/healthz", timeout=10)
-
-    assert answers == {"/metrics": 404, "/metrics/x": 404}
-    assert (healthz.status_code, _Upstream.paths) == (200, ["/healthz"])

@@ -33,6 +33,7 @@ class Rabbit:
     worker: WorkerProcess
     web: WebServer
     logs: Path
+    control: Celery  # this process's app on the module's virtual host, for broadcasts only
 
     def start_worker(self, name: str) -> WorkerProcess:
         return WorkerProcess(env=self.env, log_path=self.logs / f"{name}.log", concurrency=1)
@@ -57,8 +58,8 @@ def rabbit(django_db_setup, django_db_blocker, served_simulator, tmp_path_factor
     )  # fmt: skip
     worker = WorkerProcess(env=env, log_path=logs / "worker.log", concurrency=1)
     web = WebServer(env=env, port=free_port(), log_path=logs / "web.log")
-    rabbit = Rabbit(url=url, vhost=vhost, env=env, worker=worker, web=web, logs=logs)
     control = Celery(broker=url, set_as_current=False)
+    rabbit = Rabbit(url=url, vhost=vhost, env=env, worker=worker, web=web, logs=logs, control=control)
     try:
         worker.wait_ready(control)
         web.wait_ready()
@@ -79,11 +80,8 @@ def http(rabbit, live_simulator, db):
 
 
 @pytest.fixture
-def control(rabbit):
-    """A Celery app of this process on the module's virtual host, for broadcasts only."""
-    app = Celery(broker=rabbit.url, set_as_current=False)
-    yield app
-    app.close()
+def control(rabbit) -> Celery:
+    return rabbit.control
 
 
 def launch(http: httpx.Client, task_type: str = SYNC, **params) -> str:
@@ -154,7 +152,9 @@ def test_an_all_companies_run_fans_out_and_every_child_succeeds(http):
     assert (children["total"], children["succeeded"]) == (len(companies), len(companies))
 
 
-def test_a_worker_killed_mid_sync_has_its_message_back_in_the_queue_at_once(http, rabbit, live_simulator):
+def test_a_worker_killed_mid_sync_has_its_message_back_in_the_queue_for_another_worker(
+    http, rabbit, live_simulator
+):
     company = CompanyFactory(subscribed=True)
     live_simulator.faults.add("getResumen", "delay:30000")  # the first delivery hangs on the SII
     task_id = launch(http, company_id=str(company.pk))

@@ -4,7 +4,7 @@ import pytest
 
 from sii.client.errors import SiiBadCredentials, SiiUnavailable
 from tasks_api.metrics import metrics_flush
-from tests.metrics import TOKEN, scrape, value
+from tests.metrics import scrape, value
 
 pytestmark = pytest.mark.django_db
 LOGIN = "CAutInicio.cgi"
@@ -12,9 +12,8 @@ PERIOD = "202409"
 
 
 @pytest.fixture
-def calls(client, settings):
+def calls(client, metrics_on):
     """How many calls to `endpoint` /metrics counts with `outcome`, flushed first."""
-    settings.METRICS_TOKEN = TOKEN
 
     def count(endpoint: str, outcome: str) -> float:
         metrics_flush()

@@ -11,7 +11,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from sii import crypto
 from sii.models import Company
-from tests.conftest import forget_broker_connections
+from tests.conftest import redis_broker_database
 from tests.factories import SIMULATOR_CLAVE, CompanyFactory
 from tests.processes import WorkerProcess, manage_check, worker_env
 from tests.runs import finished, launch
@@ -129,14 +129,8 @@ def test_a_bad_old_key_stops_start_up_naming_the_variable_and_which_key(tmp_path
 @pytest.fixture
 def broker_of_its_own():
     """Publish to a Redis database no other worker consumes (the session's worker keeps the old key)."""
-    original = celery_app.conf.broker_url
-    base, _, db = original.rpartition("/")
-    celery_app.conf.broker_url = f"{base}/{10 if db != '10' else 9}"
-    forget_broker_connections()
-    celery_app.connection_for_write().default_channel.client.flushdb()
-    yield celery_app.conf.broker_url
-    celery_app.conf.broker_url = original
-    forget_broker_connections()
+    with redis_broker_database(10):
+        yield celery_app.conf.broker_url
 
 
 def synced(company: Company) -> str:

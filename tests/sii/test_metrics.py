@@ -4,17 +4,16 @@ import pytest
 
 from tasks_api.metrics import metric_names
 from tests.factories import CompanyFactory
-from tests.metrics import TOKEN, scrape, scraped_families, value
+from tests.metrics import scrape, scraped_families, value
 from tests.processes import wait_for
 from tests.runs import finished, launch
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("metrics_on", "celery_worker_process"),
+]
 SYNC = "sii.sync_documents"
-
-
-@pytest.fixture(autouse=True)
-def metrics_on(settings, celery_worker_process):
-    settings.METRICS_TOKEN = TOKEN
 
 
 def synced(client, before: dict, *, runs: int) -> dict:

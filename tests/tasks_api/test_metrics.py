@@ -27,11 +27,6 @@ from tests.runs import stored
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def metrics_on(settings):
-    settings.METRICS_TOKEN = TOKEN
-
-
 def test_metrics_are_off_without_a_token(client, settings):
     settings.METRICS_TOKEN = ""
 
