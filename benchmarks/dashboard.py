@@ -56,6 +56,7 @@ def _fill(*, runs: int, seconds: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_SPREAD, [seconds / runs])
         cursor.execute(_RESULTS)
+        cursor.execute(_STATES)
         cursor.execute("VACUUM ANALYZE")  # as autovacuum would, after the bulk load
 
 
@@ -75,6 +76,11 @@ _RESULTS = """
         'application/json', 'utf-8', task_type
     FROM (SELECT *, row_number() OVER (ORDER BY created_at DESC) - 100 AS n FROM tasks_api_tasklaunch) AS launches
     WHERE n > 0
+"""
+_STATES = """
+    UPDATE tasks_api_tasklaunch AS launch SET status = result.status, started_at = result.date_created,
+        finished_at = CASE WHEN result.status = 'STARTED' THEN NULL ELSE result.date_done END
+    FROM django_celery_results_taskresult AS result WHERE result.task_id = launch.task_id
 """
 
 

@@ -18,9 +18,10 @@ _INSERT = """
         INSERT INTO tasks_api_tasklaunch
             (task_id, task_type, params, launched_by, periodic_task_name, created_at, enqueued,
              enqueue_error, terminate_requested, retries, claimed_by, deliveries, lost_deliveries,
-             published_at)
+             published_at, status, started_at, finished_at, error)
         SELECT md5('bench-growth-' || n)::uuid::text, 'bench.noop', '{}'::jsonb, 'user', '',
-            now() - n * interval '1 second', true, '', false, 0, '', 1, 0, now() - n * interval '1 second'
+            now() - n * interval '1 second', true, '', false, 0, '', 1, 0, now() - n * interval '1 second',
+            'SUCCESS', now() - n * interval '1 second', now() - n * interval '1 second' + interval '1 second', ''
         FROM generate_series(%(first)s, %(last)s) AS n
         RETURNING task_id, created_at
     )

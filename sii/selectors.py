@@ -4,15 +4,12 @@ and each company's sync runs (last per kind, recent, failing)."""
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, TypedDict
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
-from django.utils import timezone
-from django_celery_results.models import TaskResult
 
 from sii import rut
 from sii.models import (
@@ -26,11 +23,8 @@ from sii.models import (
     SaleDocument,
 )
 from tasks_api.models import TaskLaunch
-from tasks_api.selectors.runs import RunAnnotations, task_runs
-from tasks_api.selectors.status import stored_failure_message
-from tasks_api.services.launches import launch_failure_message
+from tasks_api.selectors.runs import task_runs
 from tasks_api.sql import fetch_one
-from tasks_api.states import run_status, run_status_expression
 
 if TYPE_CHECKING:  # for the type checker only: django-stubs-ext is a development tool here
     from django_stubs_ext import WithAnnotations
@@ -181,20 +175,10 @@ def _rcv_documents(*, operacion: str, estado_contable: str) -> RcvAmountsQuerySe
 
 
 # A company's sync runs: launch records whose subject is the company (tasks_api's TaskLaunch),
-# in the state tasks_api's one status rule gives them (task_runs).
+# in the state stored on each.
 
 # The per-company sync task types, by the kind the console names them with.
 SYNC_TASK_TYPES = {"documents": "sii.sync_documents", "f29": "sii.sync_f29"}
-
-
-class RunErrorAnnotations(RunAnnotations):
-    result_status: str | None
-    result_text: str | None
-
-
-if TYPE_CHECKING:
-    # A run as _runs_with_errors() returns it.
-    ErringRun = WithAnnotations[TaskLaunch, RunErrorAnnotations]
 
 
 def _last_run_columns(prefix: str, *task_types: str) -> dict[str, Subquery]:
@@ -202,33 +186,16 @@ def _last_run_columns(prefix: str, *task_types: str) -> dict[str, Subquery]:
     runs = TaskLaunch.objects.filter(subject_id=OuterRef("pk"), task_type__in=task_types).order_by(
         "-created_at"
     )
-    # The status as tasks_api's rule says (states.py), without the times task_runs() adds:
-    # lighter to build and to run once per company.
-    result = TaskResult.objects.filter(task_id=OuterRef("task_id")).order_by()  # task_id is unique
-    with_status = runs.annotate(result_status=Subquery(result.values("status")[:1])).annotate(
-        status=run_status_expression("result_status")
-    )
     return {
-        f"{prefix}_status": Subquery(with_status.values("status")[:1]),
+        f"{prefix}_status": Subquery(runs.values("status")[:1]),
         f"{prefix}_at": Subquery(runs.values("created_at")[:1]),
         f"{prefix}_task_id": Subquery(runs.values("task_id")[:1]),
     }
 
 
-def _runs_with_errors() -> "QuerySet[ErringRun]":
-    """Runs with their stored result's text, which says why a failed one failed (run_error)."""
-    result = TaskResult.objects.filter(task_id=OuterRef("task_id")).order_by()  # task_id is unique
-    runs = task_runs().annotate(result_text=Subquery(result.values("result")[:1]))
-    return runs  # type: ignore[return-value]  # result_status: task_runs' annotation, not in its type
-
-
-def run_error(run: "ErringRun") -> str:
+def run_error(run: TaskLaunch) -> str:
     """Why a run failed, in the API status's words; "" unless it failed."""
-    if run.status != "FAILURE":
-        return ""
-    if run.result_status == "FAILURE":
-        return stored_failure_message(run.result_text) or "failed"
-    return launch_failure_message(run.enqueue_error)  # the publish failed: nothing was stored
+    return (run.error or "failed") if run.status == "FAILURE" else ""
 
 
 def company_recent_runs(*, company_id, limit: int = 10) -> "list[TaskRun]":
@@ -236,55 +203,35 @@ def company_recent_runs(*, company_id, limit: int = 10) -> "list[TaskRun]":
     return list(task_runs().filter(subject_id=company_id).order_by("-created_at")[:limit])
 
 
-def company_last_syncs(*, company_id) -> "dict[str, ErringRun | None]":
+def company_last_syncs(*, company_id) -> "dict[str, TaskRun | None]":
     """Each kind's last sync run of the company (None when never run): one query per kind."""
-    runs = _runs_with_errors().filter(subject_id=company_id).order_by("-created_at")
+    runs = task_runs().filter(subject_id=company_id).order_by("-created_at")
     return {kind: runs.filter(task_type=task_type).first() for kind, task_type in SYNC_TASK_TYPES.items()}
 
 
-def company_last_failure(*, company_id) -> "ErringRun | None":
+def company_last_failure(*, company_id) -> "TaskRun | None":
     """The company's most recent failed sync run, of any kind."""
-    runs = _runs_with_errors().filter(subject_id=company_id, task_type__in=SYNC_TASK_TYPES.values())
+    runs = task_runs().filter(subject_id=company_id, task_type__in=SYNC_TASK_TYPES.values())
     return runs.filter(status="FAILURE").order_by("-created_at").first()
 
 
 def failed_last_syncs() -> list[tuple[str, uuid.UUID]]:
     """(task id, company id) of each company whose most recent sync (of any kind) failed,
-    newest first. Two queries, over the only runs tasks_api's rule can call FAILURE: those with
-    a stored failure, and those whose publish failed (within the results' lifetime, as the stored
-    ones); each kept if it is its company's last sync (the (subject_id, created_at) index says)."""
+    newest first: one query over the failed syncs (the status index), each kept if it is its
+    company's last sync (the (subject_id, created_at) index says)."""
     syncs = TaskLaunch.objects.filter(task_type__in=SYNC_TASK_TYPES.values(), subject_id__isnull=False)
     newest = syncs.filter(subject_id=OuterRef("subject_id")).order_by("-created_at").values("task_id")[:1]
-    last = syncs.filter(task_id=Subquery(newest))
-    stored_failures = TaskResult.objects.filter(status="FAILURE").values("task_id")
-    since = timezone.now() - timedelta(seconds=settings.CELERY_RESULT_EXPIRES)
-    # Two queries, each a semi-join on its candidates, not one with an OR: PostgreSQL then
-    # estimates each well (a plan it thinks costly is JIT-compiled, slower than it runs).
-    failed_publishes = TaskLaunch.objects.filter(enqueued=False, created_at__gte=since).values("task_id")
-    rows = [*_run_state_rows(last.filter(task_id__in=stored_failures))]
-    rows += _run_state_rows(last.filter(task_id__in=failed_publishes))
-    failed: dict[uuid.UUID, str] = {}
-    for task_id, company_id, _, result_status, enqueued, revoked_at in sorted(
-        rows, key=lambda row: row[2], reverse=True
-    ):
-        status = run_status(stored=result_status, enqueued=enqueued, revoke_requested=revoked_at is not None)
-        if status == "FAILURE":
-            failed.setdefault(company_id, task_id)  # two launches in the same microsecond: the first
-    return [(task_id, company_id) for company_id, task_id in failed.items()]
-
-
-def _run_state_rows(runs: QuerySet[TaskLaunch]) -> list[tuple]:
-    """What tasks_api's rule (states.run_status) reads of each run, with its task, company and time."""
-    stored = TaskResult.objects.filter(task_id=OuterRef("task_id")).order_by()  # task_id is unique
-    with_stored = runs.annotate(result_status=Subquery(stored.values("status")[:1]))
-    columns = ("task_id", "subject_id", "created_at", "result_status", "enqueued", "revoke_requested_at")
-    return list(with_stored.values_list(*columns))
+    last_failed = syncs.filter(status="FAILURE", task_id=Subquery(newest)).order_by("-created_at")
+    failed: dict[uuid.UUID | None, str] = {}
+    for task_id, company_id in last_failed.values_list("task_id", "subject_id"):
+        failed.setdefault(company_id, task_id)  # two launches in the same microsecond: the first
+    return [(task_id, company_id) for company_id, task_id in failed.items() if company_id is not None]
 
 
 @dataclass(frozen=True)
 class FailingCompany:
     company: Company
-    run: "ErringRun"
+    run: "TaskRun"
     error: str
 
 
@@ -299,7 +246,7 @@ def companies_failing(*, limit: int = 10) -> FailingCompanies:
     many there are: four queries, however many companies there are."""
     failed = failed_last_syncs()
     shown = [task_id for task_id, _ in failed[:limit]]
-    runs = _runs_with_errors().filter(task_id__in=shown).order_by("-created_at")
+    runs = task_runs().filter(task_id__in=shown).order_by("-created_at")
     companies = Company.objects.in_bulk([company_id for _, company_id in failed[:limit]])
     rows = [
         FailingCompany(company=companies[run.subject_id], run=run, error=run_error(run))

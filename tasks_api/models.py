@@ -1,4 +1,8 @@
-"""Launch records: every task publish, recorded before it happens (who, what, with which params)."""
+"""Runs: every task publish, recorded before it happens, holding the run's state; and its attempts.
+
+A run's status, times and error are stored on its row and changed only by
+tasks_api.runs.transitions; the result backend's TaskResult keeps the payload and traceback.
+"""
 
 import uuid
 
@@ -7,6 +11,7 @@ from django.db import models
 from knox.models import AuthToken
 
 from tasks_api.permissions import CUSTOM as CUSTOM_PERMISSIONS
+from tasks_api.states import STATUSES
 
 
 def new_task_id() -> str:
@@ -61,6 +66,11 @@ class TaskLaunch(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     deliveries = models.PositiveIntegerField(default=0, help_text="Attempts a worker started.")
     lost_deliveries = models.PositiveIntegerField(default=0, help_text="Attempts lost to dying workers.")
+    # The run's state, stored once: written only by tasks_api.runs.transitions, read everywhere.
+    status = models.CharField(max_length=10, choices=[(s, s) for s in STATUSES], default="PENDING")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker first started it.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why it failed, or why its last attempt did.")
 
     class Meta:
         verbose_name = "task run"
@@ -70,11 +80,15 @@ class TaskLaunch(models.Model):
             # The API's run history, newest first, filtered by task type or by subject.
             models.Index(fields=["task_type", "created_at"], name="tasks_api_launch_type_created"),
             models.Index(fields=["subject_id", "created_at"], name="tasks_api_launch_subj_created"),
+            # Runs by state, newest first (the history's filter, the console's "running now").
+            models.Index(fields=["status", "created_at"], name="tasks_api_launch_status"),
+            # A fan-out parent's children by state: its counts and whether its family still runs.
+            models.Index(fields=["parent", "status"], name="tasks_api_launch_parent_state"),
             # /metrics' oldest waiting launch: only the few launches published but not started.
             models.Index(
                 fields=["published_at"],
-                condition=models.Q(enqueued=True, deliveries=0, revoke_requested_at__isnull=True),
-                name="tasks_api_launch_waiting",
+                condition=models.Q(enqueued=True, status="PENDING"),
+                name="tasks_api_launch_queued",
             ),
         ]
         permissions = list(CUSTOM_PERMISSIONS.items())
@@ -85,6 +99,38 @@ class TaskLaunch(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoke_requested_at is not None
+
+
+class RunAttempt(models.Model):
+    """One delivery of a run to a worker: who took it, when, and how it ended."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        RETRY = "retry", "Retry scheduled"
+        LOST = "lost", "Lost: the worker died"
+        REVOKED = "revoked", "Revoked"
+        SKIPPED = "skipped", "Duplicate delivery skipped"
+
+    run = models.ForeignKey(TaskLaunch, on_delete=models.CASCADE, related_name="attempts")
+    # The run's delivery count when this attempt began; none for a duplicate that was skipped.
+    number = models.PositiveIntegerField(null=True, blank=True)
+    worker = models.CharField(max_length=255, help_text="The worker's node name (celery@host).")
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    error_type = models.CharField(max_length=255, blank=True)
+    error_message = models.TextField(blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True, help_text="When a scheduled retry is due.")
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["run", "started_at"], name="tasks_api_attempt_run_started")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number or '-'} of {self.run_id}: {self.outcome}"
 
 
 class SchedulerLease(models.Model):

@@ -4,19 +4,19 @@ Two changes to the stock backend (settings.CELERY_RESULT_BACKEND names this clas
 - it retries on the errors psycopg 3 raises when the database goes away (OperationalError), not
   only on InterfaceError, reconnecting first; a task's result is then stored once the database
   is back instead of being lost with the message;
-- a finished state (SUCCESS, FAILURE, REVOKED) is final: a redelivered or republished message
-  for a finished run marks it STARTED before the task can refuse to run, and must not undo it.
+- every state it stores is applied to the run's row (tasks_api.runs.transitions) in the same
+  transaction, and is not stored at all once the run has finished: a redelivered or republished
+  message for a finished run marks it STARTED before the task can refuse to run, and a late
+  finish must not undo another. The run's row and its result row so always agree.
 Storing a finished state also announces it (tasks_api.services.notifications) to waiting requests.
 """
 
 from typing import Any
 
-from celery import states
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django_celery_results.backends.database import DatabaseBackend
 
-from tasks_api.selectors.launches import run_has_finished
-from tasks_api.services.notifications import run_finished_notify
+from tasks_api.runs.transitions import run_state_stored
 
 # The database is unreachable or the connection broke: worth reconnecting and trying again.
 TRANSIENT_DATABASE_ERRORS = (InterfaceError, OperationalError)
@@ -42,9 +42,7 @@ class RecordedDatabaseBackend(DatabaseBackend):
         request: Any = None,
         using: Any = None,
     ) -> Any:
-        if status not in states.READY_STATES and run_has_finished(task_id=task_id):
-            return result
-        stored = super()._store_result(task_id, result, status, traceback, request, using)
-        if status in states.READY_STATES:
-            run_finished_notify(task_ids=[task_id])
-        return stored
+        with transaction.atomic():
+            if not run_state_stored(task_id=task_id, state=status, meta=result, request=request):
+                return result
+            return super()._store_result(task_id, result, status, traceback, request, using)

@@ -3,31 +3,34 @@
 A domain's tasks use `base=RecordedTask` (or a subclass with their own options) and stay thin;
 this class runs a run at most once at a time and never again once finished (claims), refuses to
 run it once revoked and stops it between steps when revoked while running, retries it when the
-database goes away mid-run, notes retries on the launch record, reports progress into the
-result's meta and records the children a fan-out parent publishes. It also defines the
+database goes away mid-run, records every delivery as an attempt (a duplicate it skips too, and
+when a retry is due), reports progress into the result's meta and records the children a
+fan-out parent publishes. It also defines the
 reconciler, the periodic task that finishes what lost messages and dead workers left behind.
 (Finished runs are announced to waiting API requests by the result backend, tasks_api.results.)
 """
 
 import logging
+import os
 import random
 from collections.abc import Sequence
 from typing import Any
 
 from celery import Task, shared_task
-from celery.exceptions import Ignore
+from celery.exceptions import Ignore, Retry
 from celery.worker import state as worker_state
 from django.conf import settings
 from django.db import DatabaseError
 
 from tasks_api.metrics.core import run_retried_count
 from tasks_api.results import is_transient_database_error
+from tasks_api.runs.transitions import run_delivery_skipped
 from tasks_api.selectors.launches import task_launch_is_revoked
 from tasks_api.services.api_tokens import api_tokens_expire
 from tasks_api.services.claims import Claim, run_claim, run_release
 from tasks_api.services.fanout import task_launch_children
 from tasks_api.services.idempotency import idempotency_keys_expire
-from tasks_api.services.launches import TaskRevoked, task_launch_retried
+from tasks_api.services.launches import TaskRevoked
 from tasks_api.services.reconcile import runs_reconcile
 
 logger = logging.getLogger(__name__)
@@ -64,9 +67,14 @@ class RecordedTask(Task):
 
     def _claim(self) -> Claim:
         """CLAIMED or REVOKED (the claim is held either way); else skips or fails the run."""
-        claim = run_claim(task_id=self.request.id, max_lost=settings.TASKS_API_MAX_LOST_DELIVERIES)
+        worker = self.request.hostname or ""
+        claim = run_claim(
+            task_id=self.request.id, max_lost=settings.TASKS_API_MAX_LOST_DELIVERIES, worker=worker
+        )
         if claim in (Claim.FINISHED, Claim.RUNNING_ELSEWHERE):
             logger.info("Skipping a second delivery of %s: %s", self.request.id, claim.value)
+            reason = f"A second delivery, skipped: the run {claim.value}"
+            run_delivery_skipped(task_id=self.request.id, worker=worker, pid=os.getpid(), reason=reason)
             raise Ignore()
         if claim is Claim.EXHAUSTED:
             raise RunLost(
@@ -100,12 +108,17 @@ class RecordedTask(Task):
         if task_id and (task_id in worker_state.revoked or task_launch_is_revoked(task_id=task_id)):
             raise TaskRevoked()
 
+    def retry(self, *args: Any, **kwargs: Any) -> Any:
+        """Celery's retry, remembering when the retry is due: the result backend's RETRY write
+        (which receives this request) records it on the attempt."""
+        try:
+            return super().retry(*args, **kwargs)
+        except Retry as signal:
+            self.request.retry_when = signal.when
+            raise
+
     def on_retry(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         run_retried_count(task_type=self.name)
-        try:
-            task_launch_retried(task_id=task_id, retries=self.request.retries + 1)
-        except DatabaseError:  # the count is a courtesy; the retry itself is already published
-            logger.warning("Could not note the retry of %s", task_id, exc_info=True)
 
     def report_progress(self, *, current: int, total: int, step: str) -> None:
         """Called before each step of a long run: stays STARTED, with the step in its meta.

@@ -1,11 +1,11 @@
 """Helpers for tests of task runs: stored results, a failed sync run, launches a worker finishes."""
 
-import json
-
 import httpx
-from django.utils import timezone
+from celery import current_app
+from celery.app.task import Context
 from django_celery_results.models import TaskResult
 
+from tasks_api.runs.transitions import runs_publish_failed, runs_revoke_requested
 from tasks_api.services.launches import task_launch
 from tests.factories import TaskLaunchFactory
 from tests.processes import wait_for
@@ -14,11 +14,16 @@ CHANGELIST = "/admin/tasks_api/tasklaunch/"
 FINISHED = {"SUCCESS", "FAILURE", "REVOKED"}
 
 
-def stored(launch, status, result=None, traceback=None) -> TaskResult:
-    return TaskResult.objects.create(
-        task_id=launch.task_id, task_name=launch.task_type, status=status, result=json.dumps(result),
-        traceback=traceback, date_done=timezone.now(),
-    )  # fmt: skip
+def stored(launch, status, result=None, traceback=None, **request) -> TaskResult:
+    """The state a worker stores for the run, through the result backend as a worker stores it
+    (so the run's own row takes it too); `result` as the backend encodes it (an exception as
+    {exc_type, exc_message})."""
+    context = Context(id=launch.task_id, task=launch.task_type, **request)
+    if status in ("SUCCESS", "FAILURE", "RETRY") and not TaskResult.objects.filter(task_id=launch.task_id):
+        # A worker marks the run STARTED first (task_track_started): so has it here.
+        current_app.backend._store_result(launch.task_id, {"pid": 1}, "STARTED", request=context)
+    current_app.backend._store_result(launch.task_id, result, status, traceback=traceback, request=context)
+    return TaskResult.objects.get(task_id=launch.task_id)
 
 
 def failed_run(company=None):
@@ -55,3 +60,17 @@ def poll(http: httpx.Client, task_id: str, until=FINISHED, timeout: float = 60) 
         return body if body["status"] in until else None
 
     return wait_for(status, timeout=timeout, interval=0.1, what=f"task {task_id} to reach {until}")
+
+
+def publish_failed(launch, reason: str = "Connection refused"):
+    """The broker refused the launch's publish, as the launch service records it."""
+    runs_publish_failed(task_ids=[launch.task_id], reason=reason)
+    launch.refresh_from_db()
+    return launch
+
+
+def revoked(launch, user=None):
+    """A revoke of the run recorded, as the revoke service records it (no broadcast)."""
+    runs_revoke_requested(task_ids=[launch.task_id], user=user, terminate=False)
+    launch.refresh_from_db()
+    return launch

@@ -19,8 +19,6 @@ from tasks_api.selectors.children import (
     runs_by_ids,
     with_stored_result,
 )
-from tasks_api.selectors.status import stored_failure_message
-from tasks_api.services.launches import launch_failure_message
 from tasks_api.states import FINISHED, STATUSES
 
 STOP_POLLING = 286  # htmx stops an `every` trigger on this status, still swapping the answer
@@ -193,11 +191,7 @@ def _child_row(modeladmin, child) -> list:
 
 
 def _child_error(child) -> str:
-    if child.status == "FAILURE" and child.enqueued is False and not child.stored_result:
-        return launch_failure_message(child.enqueue_error)
-    if child.status in ("FAILURE", "RETRY"):
-        return stored_failure_message(child.stored_result) or ""
-    return ""
+    return child.error if child.status in ("FAILURE", "RETRY") else ""
 
 
 def _filters(counts: dict[str, int], status: str, links: "_ChildrenLinks") -> list[dict]:

@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from tasks_api.admin import display
 from tasks_api.registry import catalog
-from tasks_api.selectors.status import stored_failure_message
-from tasks_api.services.launches import launch_failure_message
+from tasks_api.runs.errors import exception_type
 from tasks_api.states import FINISHED, RUNNING
 
 # The children bar's segments: which states each counts, its colour (unfold's Tailwind classes).
@@ -70,18 +69,13 @@ def run_view(run, *, children_counts: dict[str, int] | None = None) -> RunView:
 def _fill_outcome(view: RunView, run, stored: Any) -> None:
     if run.status == "SUCCESS":
         view.result = stored
-    elif run.status == "FAILURE" and isinstance(stored, dict):
-        view.error = stored_failure_message(run.stored_result)
-        view.error_type = stored.get("exc_type")
-        view.traceback = run.stored_traceback
-    elif run.status == "FAILURE":
-        view.error = launch_failure_message(run.enqueue_error) if run.enqueued is False else str(stored)
+    elif run.status in ("FAILURE", "RETRY"):
+        view.error = run.error or None
+        view.error_type = exception_type(stored) or None
+        view.traceback = run.stored_traceback if run.status == "FAILURE" else None
     elif run.status == "STARTED" and isinstance(stored, dict):
         view.meta = {k: v for k, v in stored.items() if k not in ("pid", "info")}
         view.progress = progress(view.meta)
-    elif run.status == "RETRY":
-        view.error = stored_failure_message(run.stored_result)
-        view.error_type = stored.get("exc_type") if isinstance(stored, dict) else None
 
 
 def progress(meta: dict) -> dict | None:

@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Aggregate, Count, DurationField, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
-from tasks_api.states import RUNNING, run_status
 
 WINDOW = timedelta(hours=24)
 
@@ -50,20 +49,11 @@ def hour_starts(*, now: datetime, hours: int) -> list[datetime]:
 
 
 def launch_states_counted(*, since: datetime) -> QuerySet:
-    """Launches from `since` on, counted by local hour, task type and what decides their status.
-
-    The status itself (states.run_status) is worked out per group in Python: in SQL it would
-    look the result row up three times per launch, and a busy day has thousands of launches.
-    """
-    result = TaskResult.objects.filter(task_id=OuterRef("task_id")).order_by()
+    """Launches from `since` on, counted by local hour, task type and stored status."""
     return (
         TaskLaunch.objects.filter(created_at__gte=since)
-        .annotate(
-            hour=TruncHour("created_at", tzinfo=timezone.get_current_timezone()),
-            stored=Subquery(result.values("status")[:1]),
-            revoked=Q(revoke_requested_at__isnull=False),
-        )
-        .values("hour", "task_type", "stored", "enqueued", "revoked")
+        .annotate(hour=TruncHour("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("hour", "task_type", "status")
         .annotate(runs=Count("pk"))
         .order_by()
     )
@@ -91,7 +81,7 @@ def runs_overview(*, now: datetime | None = None, hours: int = 24, percentiles: 
     by_hour: dict[datetime, dict[str, int]] = defaultdict(dict)
     by_type: dict[str, TaskTypeFigures] = {}
     for row in launch_states_counted(since=starts[0]):
-        status = run_status(stored=row["stored"], enqueued=row["enqueued"], revoke_requested=row["revoked"])
+        status = row["status"]
         figures = by_type.setdefault(row["task_type"], TaskTypeFigures(task_type=row["task_type"]))
         for counts in (by_hour[row["hour"]], figures.counts):
             counts[status] = counts.get(status, 0) + row["runs"]
@@ -117,11 +107,9 @@ class PercentileCont(Aggregate):
 
 def success_percentiles(*, since: datetime) -> dict[str, tuple[timedelta, timedelta]]:
     """p50 and p95 of the durations (start to finish) of successful runs launched since `since`."""
-    launched = TaskLaunch.objects.filter(created_at__gte=since).order_by()
-    task_type = TaskLaunch.objects.filter(task_id=OuterRef("task_id")).order_by().values("task_type")[:1]
     successes = (
-        TaskResult.objects.filter(status="SUCCESS", task_id__in=launched.values("task_id"))
-        .annotate(task_type=Subquery(task_type), duration=F("date_done") - F("date_created"))
+        TaskLaunch.objects.filter(created_at__gte=since, status="SUCCESS", started_at__isnull=False)
+        .annotate(duration=F("finished_at") - F("started_at"))
         .order_by()
     )
     if connection.vendor == "postgresql":
@@ -177,13 +165,12 @@ def run_progress(stored_result: str | None) -> Progress | None:
 
 
 def runs_running(*, runs: QuerySet[TaskLaunch] | None = None) -> QuerySet[TaskLaunch]:
-    """The runs a worker is on now (STARTED or RETRY), oldest first, with their stored meta as
-    `stored_result`; `runs` is the launch queryset to start from (an admin's, say)."""
-    running = TaskResult.objects.filter(status__in=RUNNING)
+    """The runs a worker is on now (STARTED; not those waiting for a retry), oldest first, with
+    their stored meta as `stored_result`; `runs` is the queryset to start from (an admin's, say)."""
     result = TaskResult.objects.filter(task_id=OuterRef("task_id"))
     return (
         (runs if runs is not None else TaskLaunch.objects.all())
-        .filter(task_id__in=running.values("task_id"))
+        .filter(status="STARTED")
         .annotate(stored_result=Subquery(result.values("result")[:1]))
         .order_by("created_at")
     )

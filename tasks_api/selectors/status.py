@@ -1,16 +1,17 @@
-"""A task's status as the API shows it: the launch record joined with its stored result."""
+"""A task's status as the API shows it: the run's stored state, with its result's payload."""
 
 import json
 from functools import cache
+from typing import Any
 
 from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import catalog
+from tasks_api.runs.errors import exception_message
 from tasks_api.selectors.launches import task_children_counts
-from tasks_api.services.launches import launch_failure_message
 from tasks_api.sql import ModelColumns, fetch_one
-from tasks_api.states import FINISHED, run_status
+from tasks_api.states import FINISHED
 
 WAITING = {"info": "Task is waiting to be executed"}
 UNKNOWN = {"info": "Task is waiting to be executed or doesn't exist"}
@@ -52,76 +53,60 @@ def _launch_and_result_sql() -> str:
 
 
 def _status(launch: TaskLaunch | None, stored: TaskResult | None) -> dict:
-    status = run_status(
-        stored=stored.status if stored else None,
-        enqueued=launch.enqueued if launch else None,
-        revoke_requested=bool(launch and launch.is_revoked),
-    )
-    if stored is not None and stored.status != "PENDING":  # the stored state won
-        return _from_result(stored, launch)
+    """The answer for the run's stored state; a run with no record (published by hand) is
+    answered from its result alone."""
+    value = _loads(stored.result) if stored else None
     if launch is None:
-        return _answer("PENDING", meta=UNKNOWN)
-    if status == "FAILURE":
-        return _answer("FAILURE", error=launch_failure_message(launch.enqueue_error))
-    if status == "REVOKED":
-        return _answer("REVOKED", meta={"info": "Task was revoked"})
-    return _answer("PENDING", meta=WAITING)
-
-
-def _from_result(stored: TaskResult, launch: TaskLaunch | None) -> dict:
-    value = json.loads(stored.result) if stored.result else None
-    match stored.status:
+        if stored is None or stored.status == "PENDING":
+            return _answer("PENDING", meta=UNKNOWN)
+        state, error = stored.status, exception_message(value)
+    else:
+        state, error = launch.status, launch.error or None
+    match state:
         case "SUCCESS":
             return _answer("SUCCESS", result=value)
         case "FAILURE":
-            return _answer("FAILURE", error=_error_message(value), traceback=stored.traceback)
+            return _answer("FAILURE", error=error, traceback=stored.traceback if stored else None)
         case "STARTED":
             progress = {k: v for k, v in (value or {}).items() if k not in ("pid", "info")}
             return _answer("STARTED", meta={"info": "Task is running", **progress})
         case "RETRY":
             retries = launch.retries if launch else None
-            meta = {"info": "Task is being retried", "retries": retries, "last_error": _error_message(value)}
-            return _answer("RETRY", meta=meta)
+            return _answer(
+                "RETRY", meta={"info": "Task is being retried", "retries": retries, "last_error": error}
+            )
         case "REVOKED":
             return _answer("REVOKED", meta={"info": "Task was revoked"})
-    return _answer(stored.status, meta=value if isinstance(value, dict) else None)
+        case "PENDING":
+            return _answer("PENDING", meta=WAITING)
+    return _answer(state, meta=value if isinstance(value, dict) else None)
+
+
+def _loads(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:  # a backend that stored something else: say it as it is
+        return text
 
 
 def _answer(status: str, *, result=None, error=None, traceback=None, meta=None) -> dict:
     return {"status": status, "result": result, "error": error, "traceback": traceback, "meta": meta}
 
 
-def stored_failure_message(result: str | None) -> str | None:
-    """The error message of a stored FAILURE result (its JSON text), as the status answer says it."""
-    return _error_message(json.loads(result) if result else None)
-
-
-def _error_message(value) -> str | None:
-    """The exception's own message ("Company not found"), else its type."""
-    if not isinstance(value, dict):
-        return None if value is None else str(value)
-    message = value.get("exc_message")
-    if isinstance(message, list | tuple):
-        message = " ".join(str(part) for part in message)
-    return message or value.get("exc_type")
-
-
 def _launch_fields(launch: TaskLaunch | None, stored: TaskResult | None) -> dict:
-    finished = stored.date_done if stored and stored.status in FINISHED else None
+    if launch is None:
+        finished = stored.date_done if stored and stored.status in FINISHED else None
+        started = stored.date_created if stored else None
+    else:
+        started, finished = launch.started_at, launch.finished_at
     return {
         "task_type": launch.task_type if launch else (stored.task_name if stored else None),
         "params": launch.params if launch else None,
         "unknown": launch is None and stored is None,
         "launched_at": launch.created_at if launch else None,
-        "started_at": stored.date_created if stored and not _revoked_unstarted(launch, stored) else None,
+        "started_at": started,
         "finished_at": finished,
     }
-
-
-def _revoked_unstarted(launch: TaskLaunch | None, stored: TaskResult) -> bool:
-    """A result row written by the revoke itself (no worker ever started the task)."""
-    revoked_at = launch.revoke_requested_at if launch else None
-    return stored.status == "REVOKED" and revoked_at is not None and stored.date_created >= revoked_at
 
 
 def _with_children(meta: dict | None, launch: TaskLaunch) -> dict:

@@ -2,19 +2,20 @@
 
 The API, the admin's launch form, the companies' sync actions and beat's "Run now" all call
 task_launch_validated, so they accept, default and refuse exactly the same params, and all of
-them refuse a second run of a fan-out task type while one is pending or running.
+them refuse a second run of a fan-out task type while one, or any of its children, is pending
+or running.
 """
 
 from functools import partial
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 
 from tasks_api.models import TaskLaunch
 from tasks_api.params import describe_errors_by_field
 from tasks_api.registry import catalog, task_type_get
-from tasks_api.selectors.runs import task_runs
 from tasks_api.services.launches import task_launch, task_relaunch
-from tasks_api.states import FINISHED
+from tasks_api.states import FINISHED, UNFINISHED
 
 
 class InvalidParams(ValueError):
@@ -30,7 +31,8 @@ class InvalidParams(ValueError):
 
 
 class FanOutAlreadyRunning(InvalidParams):
-    """A run of this fan-out task type is still pending or running: one at a time.
+    """A run of this fan-out task type, or one of its children, is still pending or running:
+    one family at a time.
 
     An InvalidParams, so that every launch surface that already reports refused params (the
     admin's launch form and "Run now") reports this refusal too; the API answers it with 409.
@@ -79,9 +81,14 @@ def task_relaunch_checked(*, launch: TaskLaunch, user) -> TaskLaunch:
 
 
 def _refuse_if_active(task_type: str) -> None:
+    """A fan-out runs as a family: its parent, then its children until the last one finishes."""
     _lock_launches_of(task_type)
-    active = task_runs().filter(task_type=task_type).exclude(status__in=FINISHED)
-    if task_id := active.values_list("task_id", flat=True).first():
+    unfinished = TaskLaunch.objects.exclude(status__in=FINISHED)
+    child_running = Exists(unfinished.filter(parent_id=OuterRef("task_id")))
+    active = TaskLaunch.objects.filter(task_type=task_type).filter(
+        Q(status__in=UNFINISHED) | Q(child_running)
+    )
+    if task_id := active.order_by("-created_at").values_list("task_id", flat=True).first():
         raise FanOutAlreadyRunning(task_type, task_id)
 
 

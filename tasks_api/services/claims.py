@@ -20,8 +20,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tasks_api.models import TaskLaunch
-from tasks_api.selectors.launches import run_has_finished
+from tasks_api.runs.transitions import run_claimed
 from tasks_api.services import claims_postgres
+from tasks_api.states import FINISHED
 
 
 class Claim(enum.Enum):
@@ -37,15 +38,14 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run_claim(*, task_id: str, max_lost: int) -> Claim:
-    """Claim the run for this process, unless it finished, runs elsewhere, or was lost too often.
+def run_claim(*, task_id: str, max_lost: int, worker: str) -> Claim:
+    """Claim the run for this process (of `worker`, the node), unless it finished, runs
+    elsewhere, or was lost too often; a claim opens the run's next attempt.
 
     CLAIMED and REVOKED hold the claim: run_release frees it."""
     if connection.vendor == "postgresql":
-        return _claim_on_postgres(task_id, max_lost)
-    if run_has_finished(task_id=task_id):
-        return Claim.FINISHED
-    return _record_claim(task_id, max_lost)
+        return _claim_on_postgres(task_id, max_lost, worker)
+    return _claim_in_orm(task_id, max_lost, worker)
 
 
 def run_release(*, task_id: str) -> None:
@@ -67,41 +67,39 @@ def run_is_held(*, launch: TaskLaunch) -> bool:
     return _pid_holds(launch)
 
 
-def _claim_on_postgres(task_id: str, max_lost: int) -> Claim:
+def _claim_on_postgres(task_id: str, max_lost: int, worker: str) -> Claim:
     finished, locked = claims_postgres.run_lock_unless_finished(task_id=task_id)
     if finished:
         return Claim.FINISHED
     if not locked:
         return Claim.RUNNING_ELSEWHERE
-    recorded = claims_postgres.run_claim_record(task_id=task_id, max_lost=max_lost, holder=this_process())
+    claim = _recorded(task_id, max_lost, worker)
+    if claim is Claim.EXHAUSTED:
+        claims_postgres.run_unlock(task_id=task_id)
+    return claim
+
+
+@transaction.atomic
+def _claim_in_orm(task_id: str, max_lost: int, worker: str) -> Claim:
+    """SQLite: the pid on the launch record is the lock; the write lock makes this atomic."""
+    launch = TaskLaunch.objects.select_for_update().filter(task_id=task_id).first()
+    if launch is not None and launch.status in FINISHED:
+        return Claim.FINISHED
+    if launch is not None and _pid_holds(launch):
+        return Claim.RUNNING_ELSEWHERE
+    return _recorded(task_id, max_lost, worker)
+
+
+def _recorded(task_id: str, max_lost: int, worker: str) -> Claim:
+    recorded = run_claimed(
+        task_id=task_id, max_lost=max_lost, holder=this_process(), worker=worker, pid=os.getpid()
+    )
     if recorded is None:  # published by hand with no launch record: nothing to count
         return Claim.CLAIMED
     claimed, revoked = recorded
     if not claimed:
-        claims_postgres.run_unlock(task_id=task_id)
         return Claim.EXHAUSTED
     return Claim.REVOKED if revoked else Claim.CLAIMED
-
-
-@transaction.atomic
-def _record_claim(task_id: str, max_lost: int) -> Claim:
-    """SQLite: the pid on the launch record is the lock; the write lock makes this atomic."""
-    launch = TaskLaunch.objects.select_for_update().filter(task_id=task_id).first()
-    if launch is None:  # published by hand with no launch record: nothing to count
-        return Claim.CLAIMED
-    if _pid_holds(launch):
-        return Claim.RUNNING_ELSEWHERE
-    lost = launch.lost_deliveries + (1 if launch.claimed_by else 0)
-    if lost >= max_lost:
-        TaskLaunch.objects.filter(pk=task_id).update(lost_deliveries=lost, claimed_by="")
-        return Claim.EXHAUSTED
-    TaskLaunch.objects.filter(pk=task_id).update(
-        lost_deliveries=lost,
-        claimed_by=this_process(),
-        claimed_at=timezone.now(),
-        deliveries=launch.deliveries + 1,
-    )
-    return Claim.REVOKED if launch.is_revoked else Claim.CLAIMED
 
 
 def _pid_holds(launch: TaskLaunch) -> bool:

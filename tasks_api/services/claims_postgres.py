@@ -1,5 +1,6 @@
-"""The claim's statements on PostgreSQL, written out: a run's claim costs two statements and its
-release one, where the ORM took six with a transaction (a worker pays them on every task).
+"""The claim's statements on PostgreSQL, written out: a run's claim costs two statements (the
+lock, then tasks_api.runs.transitions.run_claimed) and its release one, where the ORM took six
+with a transaction (a worker pays them on every task).
 
 The lock is a session advisory lock on the run's id (see tasks_api.services.claims).
 """
@@ -23,14 +24,6 @@ def run_lock_unless_finished(*, task_id: str) -> tuple[bool, bool]:
     return bool(finished), bool(locked)
 
 
-def run_claim_record(*, task_id: str, max_lost: int, holder: str) -> tuple[bool, bool] | None:
-    """Record the claim on the launch record, counting a claim still written there as a delivery
-    lost to a dying worker. (claimed, revoked); claimed is False once `max_lost` deliveries were
-    lost. None when the run has no launch record (published by hand)."""
-    row = fetch_one(_record_sql(), {"task_id": task_id, "max_lost": max_lost, "holder": holder})
-    return None if row is None else (bool(row[0]), bool(row[1]))
-
-
 def run_release(*, task_id: str, holder: str) -> None:
     """Clear this process's claim from the launch record and free the run's lock."""
     fetch_one(_release_sql(), {"task_id": task_id, "holder": holder})
@@ -45,20 +38,6 @@ def _lock_sql() -> str:
     return (
         f"SELECT f.done, CASE WHEN f.done THEN false ELSE pg_try_advisory_lock({RUN_LOCK.format('%s')}) END "  # noqa: S608 (constants; the id is a parameter)
         f"FROM (SELECT EXISTS ({run_finished_sql()}) AS done) AS f"
-    )
-
-
-@cache
-def _record_sql() -> str:
-    table = connection.ops.quote_name(TaskLaunch._meta.db_table)
-    lost = "lost_deliveries + (claimed_by <> '')::int"
-    exhausted = f"{lost} >= %(max_lost)s"
-    return (
-        f"UPDATE {table} SET lost_deliveries = {lost}, "  # noqa: S608 (constants; values are parameters)
-        f"claimed_by = CASE WHEN {exhausted} THEN '' ELSE %(holder)s END, "
-        f"claimed_at = CASE WHEN {exhausted} THEN claimed_at ELSE now() END, "
-        f"deliveries = CASE WHEN {exhausted} THEN deliveries ELSE deliveries + 1 END "
-        "WHERE task_id = %(task_id)s RETURNING claimed_by <> '', revoke_requested_at IS NOT NULL"
     )
 
 

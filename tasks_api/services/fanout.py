@@ -19,6 +19,7 @@ from django.utils import timezone
 from tasks_api.metrics.core import launches_count
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import catalog
+from tasks_api.runs.transitions import runs_born_revoked
 from tasks_api.services.launches import TaskRevoked, launches_publish
 
 CHILD_NAMESPACE = uuid.UUID("5b3c1d2e-8f4a-4c6b-9d0e-7a1f2b3c4d5e")
@@ -56,7 +57,7 @@ def task_launch_children(
         launches_count(task_type=task_type, launched_by=TaskLaunch.LaunchedBy.FANOUT, count=recorded)
         revocation = _revocation(parent_task_id)  # read after the insert: see task_revoke's order
         if revocation["revoke_requested_at"]:
-            _born_revoked([child.task_id for child in children], revocation)
+            runs_born_revoked(task_ids=[child.task_id for child in children], revocation=revocation)
             raise TaskRevoked()
         launches_publish(launches=_unpublished(children, new_ids))
         dispatched += len(children)
@@ -120,12 +121,6 @@ def _revocation(parent_task_id: str) -> dict:
     fields = ("revoke_requested_at", "revoked_by_id")
     found = TaskLaunch.objects.filter(task_id=parent_task_id).values(*fields).first()
     return found or dict.fromkeys(fields)
-
-
-def _born_revoked(ids: list[str], revocation: dict) -> None:
-    """The batch's unpublished children carry the parent's revocation: they will never run."""
-    unpublished = TaskLaunch.objects.filter(task_id__in=ids, revoke_requested_at__isnull=True)
-    unpublished.exclude(enqueued=True).update(**revocation)
 
 
 def _unpublished(children: list[Child], new_ids: set[str] | None) -> list[Child]:

@@ -7,14 +7,15 @@ from typing import Protocol
 
 from celery import current_app
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from kombu import Producer
 
 from tasks_api.metrics.core import launches_count
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import catalog
-from tasks_api.services.notifications import run_finished_notify
+from tasks_api.runs.errors import launch_failure_message
+from tasks_api.runs.transitions import runs_publish_failed, runs_published
 
 logger = logging.getLogger(__name__)
 LAUNCH_RECORDED_HEADER = "launch_recorded"
@@ -67,11 +68,6 @@ def task_relaunch(*, launch: TaskLaunch, user) -> TaskLaunch:
     )
 
 
-def launch_failure_message(reason: str) -> str:
-    """How every surface (API, admin, status) says that a publish failed."""
-    return f"Failed to launch task: {reason}"
-
-
 class TaskLaunchFailed(Exception):
     """The broker did not take the message; the launch record says so too."""
 
@@ -118,13 +114,13 @@ def launches_publish(*, launches: Sequence[Publishable], mark_failures: bool = T
                 _send_pipelined(chunk, producer=producer)
                 published += len(chunk)
     except Exception as exc:  # kombu and redis-py raise many types; all mean "not enqueued"
-        _mark_enqueued(launches[:published])
+        runs_published(task_ids=[launch.task_id for launch in launches[:published]])
         reason = _breaker.trip(exc)
         if mark_failures:
-            _not_enqueued(launches[published:], reason)
+            runs_publish_failed(task_ids=[launch.task_id for launch in launches[published:]], reason=reason)
         raise TaskLaunchFailed(reason) from exc
     _breaker.reset()
-    _mark_enqueued(launches)
+    runs_published(task_ids=[launch.task_id for launch in launches])
 
 
 def _send_pipelined(launches: Sequence[Publishable], *, producer: Producer) -> None:
@@ -138,27 +134,6 @@ def _send_pipelined(launches: Sequence[Publishable], *, producer: Producer) -> N
     with producer.batch(max_size=PIPELINE * 4):
         for launch in launches:
             _send(launch, producer=producer)
-
-
-def _mark_enqueued(launches: Sequence[Publishable]) -> None:
-    # Written out: every launch pays it, and the ORM's compiling cost more than the statement.
-    if launches:
-        ids = [launch.task_id for launch in launches]
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
-            cursor.execute(_mark_enqueued_sql(len(ids)), [now, *ids])
-
-
-def _mark_enqueued_sql(count: int) -> str:
-    table = connection.ops.quote_name(TaskLaunch._meta.db_table)
-    ids = ", ".join(["%s"] * count)
-    return f"UPDATE {table} SET enqueued = true, published_at = %s WHERE task_id IN ({ids})"  # noqa: S608 (placeholders only)
-
-
-def _not_enqueued(launches: Sequence[Publishable], reason: str) -> None:
-    ids = [launch.task_id for launch in launches]
-    TaskLaunch.objects.filter(task_id__in=ids).update(enqueued=False, enqueue_error=reason[:2000])
-    run_finished_notify(task_ids=ids)  # a launch never enqueued has failed
 
 
 class _PublishBreaker:
@@ -227,8 +202,3 @@ def task_launch_record_external(
     )
     if created:
         launches_count(task_type=task_type, launched_by=launched_by)
-
-
-def task_launch_retried(*, task_id: str, retries: int) -> None:
-    """Note on the launch record how many times the task has been retried."""
-    TaskLaunch.objects.filter(task_id=task_id).update(retries=retries)

@@ -5,27 +5,27 @@ Run every TASKS_API_RECONCILE_SECONDS by beat. Every accepted launch ends in a t
 - a run still waiting long after its publish (the broker lost the message: Redis without
   persistence, a flushed queue) is published again; a retry whose message was lost, too;
 - a run shown STARTED whose claim no live process holds (its worker died, its host is gone) is
-  published again, or failed once TASKS_API_MAX_LOST_DELIVERIES deliveries were lost that way.
+  published again, or failed once TASKS_API_MAX_LOST_DELIVERIES deliveries were lost that way;
+- a run whose result backend holds a finished state its row lacks (a worker of an earlier
+  release wrote only the result, during an upgrade) takes that state.
 Publishing twice is safe: a worker never runs a finished run, nor one another process runs.
 """
 
-import json
 import logging
 from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from tasks_api.metrics.core import run_finished_count
 from tasks_api.models import TaskLaunch
-from tasks_api.selectors.runs import task_runs
+from tasks_api.runs.transitions import run_lost, runs_adopt_stored
 from tasks_api.selectors.stats import queue_lengths
 from tasks_api.services.claims import run_is_held
 from tasks_api.services.launches import TaskLaunchFailed, launches_publish
-from tasks_api.services.notifications import run_finished_notify
 
 logger = logging.getLogger(__name__)
 BATCH = 500  # runs handled per kind and pass; the next pass takes the rest
@@ -38,6 +38,7 @@ def runs_reconcile() -> dict[str, int]:
             "published": _publish(_never_published(), mark_failures=True),
             "republished": _publish(_lost_messages(), mark_failures=False),
             "orphans": _recover_orphans(),
+            "adopted": len(runs_adopt_stored(limit=BATCH)),
         }
     except TaskLaunchFailed as exc:  # the broker is down: nothing to do until it is back
         logger.warning("Reconciler stopped: %s", exc)
@@ -56,8 +57,13 @@ def _lost_messages() -> QuerySet[TaskLaunch]:
     if all(length == 0 for length in queue_lengths(current_app).values()):  # nothing can be waiting
         waited = timedelta(seconds=settings.TASKS_API_LOST_AFTER_SECONDS)
     waiting = Q(status="PENDING", enqueued=True, published_at__lt=now - waited)
-    retrying = Q(status="RETRY", done_at__lt=now - timedelta(seconds=settings.TASKS_API_RETRY_STALE_SECONDS))
-    return task_runs().filter(waiting | retrying).filter(revoke_requested_at=None)
+    retrying = Q(
+        status="RETRY", retried_at__lt=now - timedelta(seconds=settings.TASKS_API_RETRY_STALE_SECONDS)
+    )
+    # When the retry was scheduled: the time its RETRY state was stored.
+    retried_at = Subquery(TaskResult.objects.filter(task_id=OuterRef("task_id")).values("date_done")[:1])
+    runs = TaskLaunch.objects.filter(status__in=("PENDING", "RETRY")).annotate(retried_at=retried_at)
+    return runs.filter(waiting | retrying).filter(revoke_requested_at=None)
 
 
 def _publish(launches: QuerySet[TaskLaunch], *, mark_failures: bool) -> int:
@@ -71,7 +77,7 @@ def _publish(launches: QuerySet[TaskLaunch], *, mark_failures: bool) -> int:
 def _recover_orphans() -> int:
     """STARTED runs that no live process holds: published again, or failed after too many."""
     quiet = timezone.now() - timedelta(seconds=settings.TASKS_API_ORPHAN_AFTER_SECONDS)
-    started = task_runs().filter(status="STARTED", claimed_at__lt=quiet).exclude(claimed_by="")
+    started = TaskLaunch.objects.filter(status="STARTED", claimed_at__lt=quiet).exclude(claimed_by="")
     orphans = [run for run in started.order_by("claimed_at")[:BATCH] if not run_is_held(launch=run)]
     for run in orphans:
         _recover(run)
@@ -79,30 +85,18 @@ def _recover_orphans() -> int:
 
 
 def _recover(run: TaskLaunch) -> None:
-    lost = run.lost_deliveries + 1
+    lost, limit = run.lost_deliveries + 1, settings.TASKS_API_MAX_LOST_DELIVERIES
+    final = lost >= limit
+    message = (
+        f"The worker running this task died {lost} times; it is not tried again"
+        if final
+        else f"The worker running this task died ({run.claimed_by}); delivered again ({lost} of {limit})"
+    )
     # Only if the dead claim is still there: a new delivery may have claimed the run meanwhile.
-    if not TaskLaunch.objects.filter(pk=run.pk, claimed_by=run.claimed_by).update(
-        lost_deliveries=lost, claimed_by=""
-    ):
+    if not run_lost(task_id=run.task_id, holder=run.claimed_by, final=final, message=message):
         return
-    limit = settings.TASKS_API_MAX_LOST_DELIVERIES
-    if lost >= limit:
-        _store(run, "FAILURE", f"The worker running this task died {lost} times; it is not tried again")
-        return
-    _store(
-        run,
-        "RETRY",
-        f"The worker running this task died ({run.claimed_by}); delivered again ({lost} of {limit})",
-    )
-    launches_publish(launches=[run], mark_failures=False)
-
-
-def _store(run: TaskLaunch, status: str, message: str) -> None:
-    result = json.dumps({"exc_type": "WorkerLost", "exc_message": [message], "exc_module": "builtins"})
-    stored = TaskResult.objects.filter(task_id=run.task_id, status="STARTED").update(
-        status=status, result=result, date_done=timezone.now()
-    )
-    if stored and status == "FAILURE":
-        run_finished_notify(task_ids=[run.task_id])
-        run_finished_count(task_type=run.task_type, state="FAILURE")
     logger.warning("Run %s: %s", run.task_id, message)
+    if final:
+        run_finished_count(task_type=run.task_type, state="FAILURE")
+    else:
+        launches_publish(launches=[run], mark_failures=False)

@@ -4,14 +4,12 @@ import logging
 
 from celery import current_app
 from django.db import transaction
-from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from tasks_api.metrics.core import run_finished_count
 from tasks_api.models import TaskLaunch
-from tasks_api.selectors.runs import task_runs
+from tasks_api.runs.transitions import runs_revoke_requested
 from tasks_api.selectors.status import task_launch_find
-from tasks_api.services.notifications import run_finished_notify
 from tasks_api.states import FINISHED
 
 logger = logging.getLogger(__name__)
@@ -28,8 +26,9 @@ class TaskAlreadyFinished(Exception):
 def task_revoke(*, task_id: str, terminate: bool = False, user=None) -> list[str]:
     """Revoke a pending or running task (and a fan-out parent's unfinished children).
 
-    Pending tasks show REVOKED at once, even with no worker online: the launch record and the
-    result store both say so, and the task refuses to run when a worker receives it later.
+    Pending tasks, and tasks waiting for a retry, show REVOKED at once, even with no worker
+    online: the run and the result store both say so, and the task refuses to run when a worker
+    receives it later.
     A running task is told through the broker, and killed when `terminate` is true. A finished
     run (a launch that failed to enqueue included) is never revoked.
     Returns the ids revoked: the task's own unless it had finished, and its unfinished children.
@@ -53,13 +52,15 @@ def task_revoke(*, task_id: str, terminate: bool = False, user=None) -> list[str
 
 def _revoke_unfinished(task_ids: list[str], *, terminate: bool, user) -> list[str]:
     unfinished = list(
-        task_runs()
-        .filter(task_id__in=task_ids)
+        TaskLaunch.objects.filter(task_id__in=task_ids)
         .exclude(status__in=FINISHED)
         .values_list("task_id", flat=True)
     )
     if unfinished:
-        _mark_revoked(unfinished, terminate=terminate, user=user)
+        newly_revoked = runs_revoke_requested(task_ids=unfinished, user=user, terminate=terminate)
+        # Counted here, running runs too (the worker that stops one does not count it again), and
+        # once: a second revoke of a run still running is no second finish.
+        transaction.on_commit(lambda: _count_revoked(newly_revoked))
     return unfinished
 
 
@@ -72,29 +73,7 @@ def _broadcast_revoke(task_ids: list[str], *, terminate: bool) -> None:
         logger.warning("Revoke of %s recorded but not broadcast: broker unreachable", task_ids, exc_info=True)
 
 
-@transaction.atomic
-def _mark_revoked(task_ids: list[str], *, terminate: bool, user) -> None:
-    now = timezone.now()
-    first_revokes = TaskLaunch.objects.filter(task_id__in=task_ids, revoke_requested_at__isnull=True)
-    newly_revoked = list(first_revokes.values_list("task_id", flat=True))
-    first_revokes.update(revoke_requested_at=now, revoked_by=user, terminate_requested=terminate)
-    # Tasks no worker has started get their REVOKED row now; running ones are left to the
-    # worker, which records REVOKED itself when it stops them. Both statements only touch rows
-    # that are absent or PENDING, so a task finishing meanwhile keeps its own state.
-    names = {
-        str(k): v
-        for k, v in TaskLaunch.objects.filter(task_id__in=task_ids).values_list("task_id", "task_type")
-    }
-    rows = [TaskResult(task_id=i, status="REVOKED", task_name=names.get(i), date_done=now) for i in task_ids]
-    TaskResult.objects.bulk_create(rows, ignore_conflicts=True)
-    TaskResult.objects.filter(task_id__in=task_ids, status="PENDING").update(status="REVOKED", date_done=now)
-    # Pending runs are REVOKED from now on; running ones once their worker stops (it announces it).
-    run_finished_notify(task_ids=task_ids)
-    # Counted here, running runs too (the worker that stops one does not count it again), and
-    # once: a second revoke of a run still running is no second finish.
-    transaction.on_commit(lambda: _count_revoked(newly_revoked, names))
-
-
-def _count_revoked(task_ids: list[str], names: dict[str, str]) -> None:
+def _count_revoked(task_ids: list[str]) -> None:
+    names = dict(TaskLaunch.objects.filter(task_id__in=task_ids).values_list("task_id", "task_type"))
     for task_id in task_ids:
-        run_finished_count(task_type=names.get(str(task_id)), state="REVOKED")
+        run_finished_count(task_type=names.get(task_id), state="REVOKED")

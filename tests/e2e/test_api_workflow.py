@@ -116,6 +116,7 @@ def test_an_all_companies_parent_reports_children_counts_until_they_converge(htt
         "failed": 0,
         "running": 0,
         "pending": 0,
+        "revoked": 0,
     }
     assert TaskLaunch.objects.filter(parent_id=parent_id, launched_by="fanout").count() == len(companies)
 

@@ -73,10 +73,7 @@ def test_the_dashboard_follows_a_run_live_and_says_when_it_is_up_to_date(
     assert "compras 202611, 3 of 9" in page.inner_text("#running-now")
     shot(page, "dashboard-live")
 
-    stored_row = running.task_id
-    from django_celery_results.models import TaskResult
-
-    TaskResult.objects.filter(task_id=stored_row).update(status="SUCCESS", result="1")
+    stored(running, "SUCCESS", 1)
     page.wait_for_selector("#live-state >> text=Up to date", timeout=15_000)  # no reload: htmx polled
     assert "Nothing is running." in page.inner_text("#running-now")
     shot(page, "dashboard-up-to-date")

@@ -19,7 +19,7 @@ from sii.admin.dashboard import failing_companies
 from sii.models import Company
 from tasks_api.models import TaskLaunch
 from tests.factories import CompanyFactory, TaskLaunchFactory, UserFactory
-from tests.runs import stored
+from tests.runs import publish_failed, stored
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +159,7 @@ def test_the_list_asks_the_same_number_of_queries_however_many_runs_are_listed(c
 def test_the_company_page_shows_the_last_sync_per_kind_and_the_last_error_in_words(client, superuser):
     company = CompanyFactory()
     failed = run(company, "FAILURE", ago=2 * HOUR, error="getResumen: HTTP 503 from the SII.")
-    last = run(company, None, ago=HOUR, enqueued=False, enqueue_error="Connection refused")
+    last = publish_failed(run(company, None, ago=HOUR), "Connection refused")
 
     html = html_of(client.get(company_url(company)))
 
@@ -228,12 +228,12 @@ def test_failing_companies_are_bounded_and_counted():
     assert failing.total == 4
 
 
-def test_failing_companies_take_four_queries_however_many_companies_fail(django_assert_num_queries):
+def test_failing_companies_take_three_queries_however_many_companies_fail(django_assert_num_queries):
     for _ in range(12):
         run(CompanyFactory(), "FAILURE")
-    run(CompanyFactory(), None, enqueued=False, enqueue_error="Connection refused", ago=HOUR / 2)
+    publish_failed(run(CompanyFactory(), None, ago=HOUR / 2), "Connection refused")
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         failing = selectors.companies_failing(limit=10)
 
     assert failing.top[0].error == "Failed to launch task: Connection refused"

@@ -185,7 +185,7 @@ def test_all_companies_sync_fans_out_and_one_failing_company_fails_no_other(live
         lambda: (c := task_children_counts(parent_task_id=parent_id))["pending"] + c["running"] == 0 and c,
         timeout=90, what="every child to finish",
     )  # fmt: skip
-    assert counts == {"total": 7, "succeeded": 6, "failed": 1, "running": 0, "pending": 0}
+    assert counts == {"total": 7, "succeeded": 6, "failed": 1, "running": 0, "pending": 0, "revoked": 0}
     synced = Company.objects.filter(last_documents_sync_at__isnull=False)
     assert set(synced) == set(good)
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from tests.factories import TaskLaunchFactory
-from tests.runs import stored
+from tests.runs import publish_failed, stored
 from tests.tasks_api.conftest import client_for, user_in
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def test_each_child_comes_with_its_state_subject_times_and_error_in_launch_order
 def test_the_status_filter_shows_only_the_children_in_that_state(viewer_api, parent):
     failed = child_of(parent)
     stored(failed, "FAILURE", {"exc_type": "X", "exc_message": ["boom"]})
-    not_enqueued = child_of(parent, enqueued=False, enqueue_error="Redis down")
+    not_enqueued = publish_failed(child_of(parent), "Redis down")
     stored(child_of(parent), "SUCCESS")
 
     rows = children(viewer_api, parent, "?status=FAILURE").json()["results"]

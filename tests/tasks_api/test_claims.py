@@ -1,16 +1,17 @@
 """Claims: a run runs in one live process at a time, never after it finished, and gives up when
 its workers keep dying."""
 
+import os
 import threading
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tasks_api.models import TaskLaunch
+from tasks_api.models import RunAttempt, TaskLaunch
 from tasks_api.services.claims import Claim, run_claim, run_is_held, run_release
 from tests.factories import TaskLaunchFactory
-from tests.runs import stored
+from tests.runs import revoked, stored
 
 pytestmark = pytest.mark.django_db(transaction=True)  # other threads are other processes' connections
 
@@ -32,7 +33,7 @@ def in_another_process(action):
 
 
 def claim(launch, max_lost=3) -> Claim:
-    return run_claim(task_id=launch.task_id, max_lost=max_lost)
+    return run_claim(task_id=launch.task_id, max_lost=max_lost, worker="celery@test-host")
 
 
 def test_a_run_claimed_by_a_live_process_is_not_claimed_by_another():
@@ -65,13 +66,34 @@ def test_a_claim_left_by_a_process_that_died_counts_as_a_lost_delivery():
     run_release(task_id=launch.task_id)
 
 
-def test_after_the_limit_of_lost_deliveries_the_run_gives_up():
-    launch = TaskLaunchFactory(claimed_by="gone-host:4242", claimed_at=timezone.now(), lost_deliveries=2)
+def test_each_claim_opens_an_attempt_and_ends_the_one_its_dead_worker_left_open_as_lost():
+    launch = TaskLaunchFactory()
+    assert claim(launch) is Claim.CLAIMED
+    TaskLaunch.objects.filter(pk=launch.pk).update(claimed_by="gone-host:4242")  # its process died
+    run_release(task_id=launch.task_id)
+
+    assert (
+        in_another_process(lambda: (claim(launch), run_release(task_id=launch.task_id))[0]) is Claim.CLAIMED
+    )
+
+    first, second = RunAttempt.objects.filter(run=launch)
+    assert (first.number, first.outcome, first.error_type) == (1, "lost", "WorkerLost")
+    assert first.ended_at is not None
+    assert (second.number, second.outcome, second.ended_at) == (2, "running", None)
+    assert (second.worker, second.pid) == ("celery@test-host", os.getpid())
+
+
+def test_after_the_limit_of_lost_deliveries_the_run_gives_up_without_opening_an_attempt():
+    launch = TaskLaunchFactory(
+        claimed_by="gone-host:4242", claimed_at=timezone.now(), lost_deliveries=2, deliveries=3
+    )
+    RunAttempt.objects.create(run=launch, number=3, worker="gone", pid=4242, started_at=timezone.now())
 
     assert claim(launch, max_lost=3) is Claim.EXHAUSTED
 
     launch.refresh_from_db()
-    assert (launch.lost_deliveries, launch.claimed_by) == (3, "")
+    assert (launch.lost_deliveries, launch.deliveries, launch.claimed_by) == (3, 3, "")
+    assert list(launch.attempts.values_list("number", "outcome")) == [(3, "lost")]
     assert not run_is_held(launch=launch)
 
 
@@ -97,7 +119,7 @@ def test_the_reconciler_sees_whether_a_live_process_holds_a_run():
 
 
 def test_a_run_revoked_before_it_started_is_claimed_as_revoked_so_the_worker_stops_it():
-    launch = TaskLaunchFactory(revoke_requested_at=timezone.now())
+    launch = revoked(TaskLaunchFactory(status="STARTED"))
 
     assert claim(launch) is Claim.REVOKED
     assert in_another_process(lambda: claim(launch)) is Claim.RUNNING_ELSEWHERE  # the claim holds
@@ -105,7 +127,10 @@ def test_a_run_revoked_before_it_started_is_claimed_as_revoked_so_the_worker_sto
 
 
 def test_a_run_with_no_launch_record_is_claimed_without_counting_anything():
-    assert run_claim(task_id="published-by-hand", max_lost=3) is Claim.CLAIMED
+    assert run_claim(task_id="published-by-hand", max_lost=3, worker="w") is Claim.CLAIMED
     run_release(task_id="published-by-hand")
 
-    assert in_another_process(lambda: run_claim(task_id="published-by-hand", max_lost=3)) is Claim.CLAIMED
+    assert (
+        in_another_process(lambda: run_claim(task_id="published-by-hand", max_lost=3, worker="w"))
+        is Claim.CLAIMED
+    )

@@ -35,6 +35,7 @@ def run_at(
         stored(launch, status)
     if took is not None:
         started = launched + timedelta(seconds=1)
+        TaskLaunch.objects.filter(pk=launch.pk).update(started_at=started, finished_at=started + took)
         TaskResult.objects.filter(task_id=launch.task_id).update(
             date_created=started, date_done=started + took
         )
@@ -153,10 +154,11 @@ def test_progress_percent_rounds_and_never_passes_100():
     assert progress.percent == 33
 
 
-def test_runs_now_are_the_started_and_retrying_runs_oldest_first():
+def test_runs_now_are_the_started_runs_oldest_first_not_those_waiting_to_retry():
     now = timezone.now()
     second = run_at(now - timedelta(minutes=1), "STARTED")
-    first = run_at(now - timedelta(minutes=2), "RETRY")
+    first = run_at(now - timedelta(minutes=2), "STARTED")
+    run_at(now - timedelta(minutes=3), "RETRY")
     run_at(now, "SUCCESS")
     run_at(now)
 

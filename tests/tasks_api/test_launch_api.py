@@ -8,12 +8,12 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
-from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
 from tasks_api.services import catalog as catalog_service
 from tasks_api.services import launches
 from tests.factories import CompanyFactory, TaskLaunchFactory, UserFactory
+from tests.runs import publish_failed, revoked, stored
 from tests.tasks_api.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -150,15 +150,11 @@ def test_a_viewer_may_not_launch(viewer_api):
 FAN_OUT = {"task_type": "sii.sync_documents_all_companies", "params": {"months": 1}}
 
 
-def stored(task_id: str, status: str) -> TaskResult:
-    return TaskResult.objects.create(task_id=task_id, status=status, date_done=timezone.now())
-
-
 @pytest.mark.parametrize("running", [None, "PENDING", "STARTED", "RETRY"])
 def test_a_second_fan_out_run_while_one_is_pending_or_running_answers_409_naming_it(api, running):
     first = TaskLaunchFactory(task_type=FAN_OUT["task_type"], params={})
     if running:
-        stored(first.task_id, running)
+        stored(first, running)
 
     response = launch(api, FAN_OUT)
 
@@ -173,19 +169,33 @@ def test_a_second_fan_out_run_while_one_is_pending_or_running_answers_409_naming
 
 @pytest.mark.parametrize("finished", ["SUCCESS", "FAILURE", "REVOKED"])
 def test_a_fan_out_run_can_be_launched_again_once_the_last_one_finished(api, finished):
-    stored(TaskLaunchFactory(task_type=FAN_OUT["task_type"], params={}).task_id, finished)
+    stored(TaskLaunchFactory(task_type=FAN_OUT["task_type"], params={}), finished)
 
     assert launch(api, FAN_OUT).status_code == 202
 
 
-@pytest.mark.parametrize(
-    "fields",
-    [{"enqueued": False, "enqueue_error": "Connection refused"}, {"revoke_requested_at": timezone.now()}],
-)
-def test_a_fan_out_run_whose_publish_failed_or_that_was_revoked_does_not_block_the_next(api, fields):
-    TaskLaunchFactory(task_type=FAN_OUT["task_type"], params={}, **fields)
+@pytest.mark.parametrize("ended", [publish_failed, revoked])
+def test_a_fan_out_run_whose_publish_failed_or_that_was_revoked_does_not_block_the_next(api, ended):
+    ended(TaskLaunchFactory(task_type=FAN_OUT["task_type"], params={}))
 
     assert launch(api, FAN_OUT).status_code == 202
+
+
+@pytest.mark.parametrize("child_state", [None, "STARTED", "RETRY"])
+def test_a_fan_out_whose_children_still_run_answers_409_naming_its_parent(api, child_state):
+    parent = TaskLaunchFactory(task_type=FAN_OUT["task_type"], params={})
+    stored(parent, "SUCCESS", {"success": True, "dispatched": 2})
+    stored(TaskLaunchFactory(parent=parent), "SUCCESS", {"success": True})
+    child = TaskLaunchFactory(parent=parent)
+    if child_state:
+        stored(child, child_state, {"exc_type": "SiiUnavailable", "exc_message": ["503"]})
+
+    response = launch(api, FAN_OUT)
+
+    assert response.status_code == 409
+    assert response.json()["task_id"] == parent.task_id
+    stored(child, "SUCCESS", {"success": True})
+    assert launch(api, FAN_OUT).status_code == 202  # the whole family finished
 
 
 def test_another_fan_out_type_and_per_company_runs_are_not_blocked(api):

@@ -215,7 +215,7 @@ def test_two_processes_add_up_and_a_child_drops_what_it_inherited():
 
 def test_the_oldest_pending_launch_age_counts_from_its_publish_until_a_worker_starts_it(client, metrics_on):
     launch = TaskLaunchFactory(published_at=timezone.now() - timedelta(minutes=10))
-    TaskLaunchFactory(published_at=timezone.now() - timedelta(hours=1), deliveries=1)  # started
+    stored(TaskLaunchFactory(published_at=timezone.now() - timedelta(hours=1)), "STARTED")
 
     assert 600 <= value(scrape(client), "tasks_api_oldest_pending_launch_age_seconds") < 700
     stored(launch, "STARTED")

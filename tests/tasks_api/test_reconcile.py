@@ -11,10 +11,10 @@ from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
 from tasks_api.selectors.status import task_status_get
-from tasks_api.services.claims import run_claim, run_release
+from tasks_api.services.claims import Claim, run_claim, run_release
 from tasks_api.services.reconcile import runs_reconcile
 from tests.factories import TaskLaunchFactory
-from tests.runs import stored
+from tests.runs import revoked, stored
 
 pytestmark = pytest.mark.django_db(transaction=True)
 QUEUE = settings.SII_QUEUE
@@ -62,10 +62,10 @@ def test_a_waiting_run_is_not_published_again_while_the_queues_hold_messages(qui
 
 
 def test_a_revoked_or_finished_run_is_never_published_again(quiet_broker):
-    TaskLaunchFactory(enqueued=True, published_at=minutes_ago(60), revoke_requested_at=timezone.now())
+    revoked(TaskLaunchFactory(enqueued=True, published_at=minutes_ago(60)))
     stored(TaskLaunchFactory(enqueued=True, published_at=minutes_ago(60)), "SUCCESS", {"success": True})
 
-    assert runs_reconcile() == {"published": 0, "republished": 0, "orphans": 0}
+    assert runs_reconcile() == {"published": 0, "republished": 0, "orphans": 0, "adopted": 0}
 
 
 def test_a_started_run_whose_worker_died_is_delivered_again_and_says_so(quiet_broker):
@@ -101,9 +101,10 @@ def test_a_started_run_a_live_process_holds_is_left_alone(quiet_broker):
     launch = TaskLaunchFactory()
     stored(launch, "STARTED", {"pid": 1})
     holding, done = threading.Event(), threading.Event()
+    claimed: list[Claim] = []
 
     def hold() -> None:
-        run_claim(task_id=launch.task_id, max_lost=3)
+        claimed.append(run_claim(task_id=launch.task_id, max_lost=3, worker="celery@test-host"))
         TaskLaunch.objects.filter(pk=launch.pk).update(claimed_at=minutes_ago(2))
         holding.set()
         done.wait(10)
@@ -112,8 +113,9 @@ def test_a_started_run_a_live_process_holds_is_left_alone(quiet_broker):
 
     thread = threading.Thread(target=hold)
     thread.start()
-    holding.wait(10)
+    assert holding.wait(10)
     try:
+        assert claimed == [Claim.CLAIMED]
         assert runs_reconcile()["orphans"] == 0
     finally:
         done.set()

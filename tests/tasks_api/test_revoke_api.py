@@ -3,20 +3,14 @@
 import json
 
 import pytest
-from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
 from tests.factories import TaskLaunchFactory
+from tests.runs import publish_failed, stored
 from tests.tasks_api.conftest import client_for, user_in
 
 pytestmark = pytest.mark.django_db
-
-
-def stored(launch, status, result=None):
-    return TaskResult.objects.create(
-        task_id=str(launch.task_id), status=status, result=json.dumps(result), date_done=timezone.now()
-    )
 
 
 def revoke(client, task_id, query=""):
@@ -122,7 +116,7 @@ def _permissions(*codenames):
 
 
 def test_revoking_a_launch_the_broker_refused_keeps_its_failure(api):
-    launch = TaskLaunchFactory(enqueued=False, enqueue_error="Connection refused")
+    launch = publish_failed(TaskLaunchFactory())
 
     response = revoke(api, launch.task_id)
 

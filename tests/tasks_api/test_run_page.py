@@ -4,7 +4,6 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
-from django_celery_results.models import TaskResult
 
 from tasks_api.admin.run_page import progress, run_summary
 from tasks_api.models import TaskLaunch
@@ -88,7 +87,7 @@ def test_the_error_comes_first_in_words_with_the_traceback_folded(client, superu
 def test_times_are_shown_to_the_second_and_durations_in_words(client, superuser):
     run = failed_run()
     started = timezone.now() - timezone.timedelta(seconds=252)
-    TaskResult.objects.filter(task_id=run.task_id).update(date_created=started, date_done=timezone.now())
+    TaskLaunch.objects.filter(pk=run.pk).update(started_at=started, finished_at=timezone.now())
 
     page = page_of(client, run)
 

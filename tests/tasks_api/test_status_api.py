@@ -1,26 +1,16 @@
 """GET /api/celery/tasks/{id}: the launch record joined with the stored result, every state."""
 
-import json
-
 import pytest
-from django.utils import timezone
-from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
 from tests.factories import TaskLaunchFactory
+from tests.runs import publish_failed, stored
 
 pytestmark = pytest.mark.django_db
 
 
 def launched(task_type="sii.sync_documents", **fields) -> TaskLaunch:
     return TaskLaunchFactory(task_type=task_type, **fields)
-
-
-def stored(launch: TaskLaunch, status: str, result=None, traceback=None) -> TaskResult:
-    return TaskResult.objects.create(
-        task_id=str(launch.task_id), task_name=launch.task_type, status=status,
-        result=json.dumps(result), traceback=traceback, date_done=timezone.now(),
-    )  # fmt: skip
 
 
 def status_of(client, task_id) -> dict:
@@ -65,10 +55,9 @@ def test_a_running_task_shows_its_progress_in_meta(viewer_api):
 
 
 def test_a_retrying_task_shows_its_retry_count_and_last_error(viewer_api):
-    launch = launched(retries=2)
-    stored(
-        launch, "RETRY", {"exc_type": "SiiUnavailable", "exc_message": ["getResumen: HTTP 503 from the SII."]}
-    )
+    launch = launched()
+    error = {"exc_type": "SiiUnavailable", "exc_message": ["getResumen: HTTP 503 from the SII."]}
+    stored(launch, "RETRY", error, retries=1)  # the second retry: Celery counts the ones before
 
     body = status_of(viewer_api, launch.task_id)
 
@@ -110,7 +99,7 @@ def test_a_successful_task_shows_its_result_and_no_error(viewer_api):
 
 
 def test_a_launch_the_broker_refused_is_a_failure_not_pending_forever(viewer_api):
-    launch = launched(enqueued=False, enqueue_error="Connection refused")
+    launch = publish_failed(launched())
 
     body = status_of(viewer_api, launch.task_id)
 
@@ -127,6 +116,8 @@ def test_a_fan_out_parent_shows_its_children_counts_in_meta(viewer_api):
 
     body = status_of(viewer_api, parent.task_id)
 
-    assert body["meta"]["children"] == {"total": 4, "pending": 1, "running": 1, "succeeded": 1, "failed": 1}
+    assert body["meta"]["children"] == {
+        "total": 4, "pending": 1, "running": 1, "succeeded": 1, "failed": 1, "revoked": 0,
+    }  # fmt: skip
     assert body["meta"]["children_done"] is False
     assert body["status"] == "SUCCESS"
