@@ -193,6 +193,30 @@ def run_page_examples(*, children: bool = False) -> list[OpenApiExample]:
     ]
 
 
+def attempt_page_examples() -> list[OpenApiExample]:
+    """A run retried after an unavailable service, then succeeded; a bad page."""
+    worker = {"worker": "celery@worker-1", "pid": 4127}
+    retried = {
+        "number": 1, **worker, "started_at": "2026-12-07T05:00:01Z", "ended_at": "2026-12-07T05:00:04Z",
+        "outcome": "retry", "error_type": "SiiUnavailable", "reason": "getResumen: HTTP 503 from the SII",
+        "retry_at": "2026-12-07T05:01:04Z",
+    }  # fmt: skip
+    succeeded = {
+        "number": 2, **worker, "started_at": "2026-12-07T05:01:05Z", "ended_at": "2026-12-07T05:01:40Z",
+        "outcome": "succeeded", "error_type": "", "reason": "", "retry_at": None,
+    }  # fmt: skip
+    page = {"count": 2, "next": None, "previous": None, "results": [retried, succeeded]}
+    return [
+        OpenApiExample("Retried, then succeeded", value=page, response_only=True, status_codes=["200"]),
+        _error_example("Bad page", "400", "page must be a whole number at least 1"),
+        _error_example("Unknown id", "404", f"Task {CHILD_ID} not found"),
+    ]
+
+
+def _error_example(name: str, code: str, detail: str) -> OpenApiExample:
+    return OpenApiExample(name, value={"detail": detail}, response_only=True, status_codes=[code])
+
+
 def relaunch_examples() -> list[OpenApiExample]:
     task_type = _first_type().name
     relaunched = {

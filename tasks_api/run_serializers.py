@@ -9,7 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tasks_api.models import TaskLaunch
+from tasks_api.models import RunAttempt, TaskLaunch
 from tasks_api.registry import catalog
 from tasks_api.selectors.history import run_error
 from tasks_api.states import STATUSES
@@ -149,3 +149,36 @@ def task_run_page_serializer() -> type[serializers.Serializer]:
         "results": task_run_serializer()(many=True),
     }
     return type("TaskRunPageSerializer", (serializers.Serializer,), {"__module__": __name__, **fields})
+
+
+class RunAttemptSerializer(serializers.Serializer):
+    """One delivery of a run to a worker."""
+
+    number = serializers.IntegerField(
+        allow_null=True, help_text="The delivery's number (1 for the first); null for a skipped duplicate."
+    )
+    worker = serializers.CharField(help_text="The worker's node name (celery@host).")
+    pid = serializers.IntegerField(allow_null=True, help_text="The worker process's id.")
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True, help_text="Null while it runs.")
+    outcome = serializers.ChoiceField(
+        choices=RunAttempt.Outcome.values,
+        help_text=(
+            "running, succeeded, failed, retry (a retry was scheduled), lost (the worker died), "
+            "revoked, or skipped (a duplicate delivery of a run that had finished or ran elsewhere)."
+        ),
+    )
+    error_type = serializers.CharField(help_text="The exception's type; empty when none.")
+    reason = serializers.CharField(
+        source="error_message", help_text="Why it failed, was retried, lost or skipped; empty when none."
+    )
+    retry_at = serializers.DateTimeField(allow_null=True, help_text="When the scheduled retry is due.")
+
+
+class RunAttemptPageSerializer(serializers.Serializer):
+    """A page of attempts, DRF's page-number shape."""
+
+    count = serializers.IntegerField(help_text="Attempts on every page together.")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = RunAttemptSerializer(many=True)

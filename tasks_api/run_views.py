@@ -1,4 +1,5 @@
-"""The API for programs that watch runs: the run history, a fan-out parent's children, relaunch."""
+"""The API for programs that watch runs: the run history, a fan-out parent's children, a run's
+attempts, relaunch."""
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,6 +15,9 @@ from tasks_api.launch_answers import IDEMPOTENCY_KEY, launch_response
 from tasks_api.models import TaskLaunch
 from tasks_api.queries import query_validated
 from tasks_api.run_serializers import (
+    PageQuerySerializer,
+    RunAttemptPageSerializer,
+    RunAttemptSerializer,
     TaskChildrenQuerySerializer,
     runs_query_serializer,
     subject_names,
@@ -21,6 +25,7 @@ from tasks_api.run_serializers import (
     task_run_serializer,
 )
 from tasks_api.selectors.history import task_children, task_runs_history
+from tasks_api.selectors.runs import run_attempts
 from tasks_api.selectors.status import task_launch_find
 from tasks_api.serializers import (
     ErrorDetailSerializer,
@@ -48,10 +53,10 @@ class RunPagination(PageNumberPagination):
         return super().get_page_size(request)  # type: ignore[return-value]  # never None: page_size is set
 
 
-def _page(runs, request: Request, view: APIView) -> Response:
+def _page(rows, request: Request, view: APIView, serializer=None) -> Response:
     paginator = RunPagination()
-    page: list[TaskLaunch] | None = paginator.paginate_queryset(runs, request, view=view)
-    return paginator.get_paginated_response(task_run_serializer()(page, many=True).data)
+    page: list | None = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response((serializer or task_run_serializer())(page, many=True).data)
 
 
 def _not_found(task_id: str) -> Response:
@@ -107,6 +112,29 @@ class TaskChildrenView(APIView):
         if _launch_find(task_id) is None:
             return _not_found(task_id)
         return _page(task_children(parent_task_id=task_id, status=query.get("status")), request, self)
+
+
+class TaskAttemptsView(APIView):
+    def get_permissions(self):
+        return [IsAuthenticated(), permissions.HasPermission(permissions.VIEW)]
+
+    @extend_schema(
+        tags=[TAG],
+        summary="A run's attempts: one per delivery to a worker, first first",
+        description=(
+            "Which worker took each delivery, when it started and ended, and how it ended: "
+            "succeeded, failed, a retry scheduled (with its reason and when it is due), lost with "
+            "its worker, revoked, or a duplicate skipped. 404 for an id nobody launched."
+        ),
+        parameters=[RUN_ID, PageQuerySerializer],
+        responses={200: RunAttemptPageSerializer, **PAGE_ERRORS},
+        examples=examples.attempt_page_examples(),
+    )
+    def get(self, request: Request, task_id: str) -> Response:
+        query_validated(PageQuerySerializer, request)
+        if _launch_find(task_id) is None:
+            return _not_found(task_id)
+        return _page(run_attempts(task_id=task_id), request, self, RunAttemptSerializer)
 
 
 class TaskRelaunchView(APIView):

@@ -6,6 +6,7 @@ from celery.app.task import Context
 from django_celery_results.models import TaskResult
 
 from tasks_api.runs.transitions import runs_publish_failed, runs_revoke_requested
+from tasks_api.services.claims import run_claim, run_release
 from tasks_api.services.launches import task_launch
 from tests.factories import TaskLaunchFactory
 from tests.processes import wait_for
@@ -24,6 +25,18 @@ def stored(launch, status, result=None, traceback=None, **request) -> TaskResult
         current_app.backend._store_result(launch.task_id, {"pid": 1}, "STARTED", request=context)
     current_app.backend._store_result(launch.task_id, result, status, traceback=traceback, request=context)
     return TaskResult.objects.get(task_id=launch.task_id)
+
+
+def delivered(launch, status, result=None, *, worker="celery@test-host", **request):
+    """One delivery of the run, as a worker makes it: claimed (its attempt opens), then `status`
+    stored (ending the attempt), then released."""
+    run_claim(task_id=launch.task_id, max_lost=3, worker=worker)
+    try:
+        stored(launch, status, result, **request)
+    finally:
+        run_release(task_id=launch.task_id)
+    launch.refresh_from_db()
+    return launch
 
 
 def failed_run(company=None):

@@ -10,12 +10,13 @@ from django.utils.html import format_html
 from tasks_api.admin import display
 from tasks_api.states import FINISHED
 
-LIVE_CELLS = ("status", "when", "duration")
+LIVE_CELLS = ("status", "when", "duration", "error")
 
 
 def cell(run, name: str, *, oob: bool = False) -> str:
-    """One live cell of `run` (status, when, duration) in its id'd wrapper."""
-    content = {"status": status_cell, "when": when_cell, "duration": duration_cell}[name](run)
+    """One live cell of `run` (status, when, duration, error) in its id'd wrapper."""
+    cells = {"status": status_cell, "when": when_cell, "duration": duration_cell, "error": error_cell}
+    content = cells[name](run)
     if oob:
         return format_html('<span id="run-{}-{}" hx-swap-oob="true">{}</span>', name, run.task_id, content)
     return format_html('<span id="run-{}-{}">{}</span>', name, run.task_id, content)
@@ -46,6 +47,13 @@ def duration_cell(run) -> str:
     if run.started_at and run.status not in FINISHED:
         return f"{display.duration_text((timezone.now() - run.started_at).total_seconds())} …"
     return "—"
+
+
+def error_cell(run) -> str:
+    """Why it failed, or why its last attempt did while it waits to retry; clipped, whole on hover."""
+    if run.status not in ("FAILURE", "RETRY") or not run.error:
+        return "—"
+    return format_html('<span class="run-cell-error" title="{}">{}</span>', run.error, run.error)
 
 
 def launcher_cell(run) -> str:

@@ -14,11 +14,13 @@ from django.urls import path, reverse
 
 from tasks_api.admin import columns, display, run_page
 from tasks_api.selectors.children import (
+    children_last_finished_at,
     children_page,
     children_status_counts,
     runs_by_ids,
     with_stored_result,
 )
+from tasks_api.selectors.runs import run_attempts
 from tasks_api.states import FINISHED, STATUSES
 
 STOP_POLLING = 286  # htmx stops an `every` trigger on this status, still swapping the answer
@@ -64,7 +66,9 @@ def run_with_page(modeladmin, request, object_id: str):
 
 
 def page_context(modeladmin, run, counts: dict[str, int] | None) -> dict:
-    view = run_page.run_view(run, children_counts=counts)
+    done = counts is not None and not any(counts[s] for s in STATUSES if s not in FINISHED)
+    family_end = children_last_finished_at(parent_task_id=run.task_id) if done else None
+    view = run_page.run_view(run, children_counts=counts, family_end=family_end, attempts=_attempts(run))
     tables = modeladmin.result_tables(run, view.result) if view.result is not None else []
     raw = [
         (name, display.pretty_json(value)) for name, value in (("result", view.result), ("meta", view.meta))
@@ -75,6 +79,11 @@ def page_context(modeladmin, run, counts: dict[str, int] | None) -> dict:
         "raw": [(name, html) for name, html in raw if html != "—"],
         "live_url": reverse("admin:tasks_api_tasklaunch_live", args=[run.task_id]),
     }
+
+
+def _attempts(run) -> list:
+    # A run never delivered has none (revoked or skipped deliveries count too): no query for it.
+    return list(run_attempts(task_id=run.task_id)) if run.deliveries else []
 
 
 def children_context(

@@ -39,10 +39,28 @@ class RunView:
     meta: dict | None = None
     children: dict | None = None
     times: list[tuple[str, str]] = field(default_factory=list)
+    attempts: dict | None = None  # the timeline: a table of the run's attempts, first first
+
+    @property
+    def family_running(self) -> bool:
+        """A parent that finished dispatching while its children still run: the family runs."""
+        return bool(self.children and self.children["unfinished"]) and self.run.status == "SUCCESS"
 
     @property
     def status_badge(self) -> str:
+        if self.family_running:
+            return display.label("running children", "info", title=FAMILY_RUNNING)
         return display.status_badge(self.run.status)
+
+
+FAMILY_RUNNING = (
+    "It launched its children (its own status is SUCCESS); the family runs until the last one ends."
+)
+# An attempt's outcome badge: unfold's label variant for each.
+ATTEMPT_VARIANTS = {
+    "running": "info", "succeeded": "success", "failed": "danger", "retry": "warning",
+    "lost": "danger", "revoked": "primary", "skipped": "default",
+}  # fmt: skip
 
 
 def fans_out(task_type: str) -> bool:
@@ -50,8 +68,11 @@ def fans_out(task_type: str) -> bool:
     return bool(known and known.fans_out)
 
 
-def run_view(run, *, children_counts: dict[str, int] | None = None) -> RunView:
-    """`run` comes with `stored_result` and `stored_traceback`; counts only for a fan-out parent."""
+def run_view(
+    run, *, children_counts: dict[str, int] | None = None, family_end: Any = None, attempts: Any = ()
+) -> RunView:
+    """`run` comes with `stored_result` and `stored_traceback`; counts (and when the last child
+    ended) only for a fan-out parent; `attempts` are the run's, first first."""
     stored = _loads(run.stored_result)
     children = _children(run, children_counts) if children_counts is not None else None
     still_running = bool(children and children["unfinished"])
@@ -60,10 +81,48 @@ def run_view(run, *, children_counts: dict[str, int] | None = None) -> RunView:
         summary=run_summary(run.status, children_counts),
         live=run.status not in FINISHED or still_running,
         children=children,
-        times=run_times(run),
+        times=run_times(run) + (family_times(run, still_running, family_end) if children else []),
+        attempts=attempts_table(attempts),
     )
     _fill_outcome(view, run, stored)
     return view
+
+
+def family_times(run, still_running: bool, family_end: Any) -> list[tuple[str, str]]:
+    """A fan-out's wall time: from its start to its last child's end (or now, while one runs)."""
+    if not run.started_at:
+        return []
+    if still_running:
+        return [("Family running for", _seconds_text(timezone.now() - run.started_at))]
+    end = max(filter(None, (family_end, run.finished_at)), default=None)
+    return [("Family took", _seconds_text(end - run.started_at))] if end else []
+
+
+ATTEMPT_HEADERS = ["attempt", "worker", "started", "took", "outcome", "reason", "retry due"]
+
+
+def attempts_table(attempts: Any) -> dict | None:
+    rows = [attempt_row(attempt) for attempt in attempts]
+    return {"title": "Attempts", "headers": ATTEMPT_HEADERS, "rows": rows} if rows else None
+
+
+def attempt_row(attempt) -> list[str]:
+    """One attempt: number, worker, start, how long, outcome badge, reason, when its retry is due."""
+    took = attempt.ended_at - attempt.started_at if attempt.ended_at else None
+    variant = ATTEMPT_VARIANTS.get(attempt.outcome, "default")
+    return [
+        str(attempt.number or "—"),
+        f"{attempt.worker} (pid {attempt.pid})" if attempt.pid else attempt.worker,
+        display.moment(attempt.started_at),
+        _seconds_text(took) if took is not None else "running",
+        display.label(attempt.get_outcome_display(), variant),
+        ": ".join(filter(None, (attempt.error_type, attempt.error_message))) or "—",
+        display.moment(attempt.retry_at) if attempt.retry_at else "—",
+    ]
+
+
+def _seconds_text(delta) -> str:
+    return display.duration_text(max(delta.total_seconds(), 0))
 
 
 def _fill_outcome(view: RunView, run, stored: Any) -> None:

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 @admin.register(TaskLaunch)
 class TaskLaunchAdmin(ModelAdmin):
-    list_display = ["short_id", "task_type_name", "subject", "status_cell", "when", "run_time", "launched"]
+    list_display = [
+        "short_id", "task_type_name", "subject", "status_cell", "when", "run_time", "error_cell", "launched",
+    ]  # fmt: skip
     list_filter = [
         filters.StatusFilter, filters.TaskTypeFilter, "launched_by", "created_at",
         filters.PeriodicTaskFilter, filters.ParentFilter,
@@ -161,6 +163,10 @@ class TaskLaunchAdmin(ModelAdmin):
     @admin.display(description="duration", ordering="duration")
     def run_time(self, run: "TaskRunPage") -> str:
         return columns.cell(run, "duration")
+
+    @admin.display(description="error")
+    def error_cell(self, run: "TaskRunPage") -> str:
+        return columns.cell(run, "error")
 
     @admin.display(description="launched by", ordering="launched_by")
     def launched(self, run: "TaskRunPage") -> str:

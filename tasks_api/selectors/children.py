@@ -1,8 +1,9 @@
 """A fan-out parent's children for the console: counts by state in one query, pages in SQL."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
@@ -18,6 +19,12 @@ def children_status_counts(*, parent_task_id: str) -> dict[str, int]:
     grouped = TaskLaunch.objects.filter(parent_id=parent_task_id).order_by().values_list("status")
     counts.update(grouped.annotate(count=Count("pk")))
     return counts
+
+
+def children_last_finished_at(*, parent_task_id: str) -> datetime | None:
+    """When the parent's last child finished (a family's end, once none is unfinished)."""
+    children = TaskLaunch.objects.filter(parent_id=parent_task_id)
+    return children.aggregate(last=Max("finished_at"))["last"]
 
 
 def _page_ids(parent_task_id: str, status: str, start: int) -> list[str]:

@@ -1,11 +1,17 @@
-"""Task runs for the lists: each run's stored state and times, with how long it took."""
+"""Task runs for the lists (each run's stored state and times, with how long it took) and a
+run's attempts."""
 
 from datetime import timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
 
-from tasks_api.models import TaskLaunch
+from tasks_api.models import RunAttempt, TaskLaunch
+
+
+def run_attempts(*, task_id: str) -> QuerySet[RunAttempt]:
+    """The run's attempts, one per delivery, first first (ties by insertion)."""
+    return RunAttempt.objects.filter(run_id=task_id).order_by("started_at", "id")
 
 
 def task_runs() -> "QuerySet[TaskRun]":

@@ -278,6 +278,21 @@ def test_the_list_fits_one_line_per_run_with_a_when_and_a_duration_column(client
     assert "column-finished" not in page
 
 
+def test_the_list_s_error_column_says_why_a_run_failed_or_why_its_last_attempt_did(client, superuser):
+    failed_run()
+    retrying = TaskLaunchFactory()
+    stored(
+        retrying, "RETRY", {"exc_type": "SiiUnavailable", "exc_message": ["the SII is down for maintenance"]}
+    )
+    stored(TaskLaunchFactory(), "SUCCESS", {"success": True})
+
+    page = client.get(CHANGELIST).content.decode()
+
+    assert "column-error_cell" in page
+    assert 'title="getResumen: HTTP 503 from the SII."' in page
+    assert 'title="the SII is down for maintenance"' in page
+
+
 def test_relaunch_all_failed_keeps_the_list_s_filters_in_its_button(client, superuser):
     failed_run()
 

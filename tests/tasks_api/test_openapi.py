@@ -17,7 +17,11 @@ def test_the_schema_validates_with_no_warnings(tmp_path):
     assert set(paths) == {
         "/api/celery/tasks", "/api/celery/tasks/launch", "/api/celery/tasks/{task_id}", "/api/celery/stats",
         "/api/celery/tasks/{task_id}/children", "/api/celery/tasks/{task_id}/relaunch", "/api/celery/runs",
+        "/api/celery/tasks/{task_id}/attempts",
     }  # fmt: skip
+    attempts = paths["/api/celery/tasks/{task_id}/attempts"]["get"]["responses"]["200"]["content"]
+    summaries = [example["summary"] for example in attempts["application/json"]["examples"].values()]
+    assert summaries == ["Retried, then succeeded"]
     operations = [op for path in paths.values() for op in path.values()]
     assert all(op["tags"] == ["Celery Tasks"] for op in operations)
     mapping = schema["components"]["schemas"]["TaskLaunchRequest"]["discriminator"]["mapping"]

@@ -5,11 +5,12 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from tasks_api.admin import display
 from tasks_api.admin.run_page import progress, run_summary
 from tasks_api.models import TaskLaunch
 from tasks_api.selectors.children import children_status_counts
 from tests.factories import TaskLaunchFactory, UserFactory
-from tests.runs import failed_run, stored
+from tests.runs import delivered, failed_run, stored
 
 pytestmark = pytest.mark.django_db
 FANOUT = "sii.sync_documents_all_companies"
@@ -116,6 +117,54 @@ def test_a_parent_shows_its_summary_and_the_children_bar(client, superuser):
     assert 'id="run-children-bar"' in page
     assert "2 succeeded" in page
     assert "1 failed" in page
+
+
+def test_a_parent_whose_children_still_run_shows_the_family_running_with_its_wall_time(client, superuser):
+    parent = parent_with_children(["SUCCESS", "STARTED"])
+
+    page = page_of(client, parent)
+
+    assert "running children" in page
+    assert 'data-status="SUCCESS"' not in page.split('id="run-summary"')[0]
+    assert "Family running for" in page
+
+
+def test_a_finished_family_s_wall_time_runs_to_its_last_child_s_end(client, superuser):
+    parent = parent_with_children(["SUCCESS", "SUCCESS"])
+    last = parent.children.order_by("created_at").last()
+    start = timezone.now() - timezone.timedelta(minutes=10)
+    TaskLaunch.objects.filter(pk=parent.pk).update(
+        started_at=start, finished_at=start + timezone.timedelta(seconds=1)
+    )
+    parent.children.update(finished_at=start + timezone.timedelta(minutes=1))
+    TaskLaunch.objects.filter(pk=last.pk).update(
+        finished_at=start + timezone.timedelta(minutes=4, seconds=12)
+    )
+
+    page = page_of(client, parent)
+
+    assert "running children" not in page
+    assert 'data-status="SUCCESS"' in page
+    assert "Family took" in page
+    assert "4 min 12 s" in page
+
+
+def test_the_attempts_timeline_shows_each_delivery_its_reason_and_retry_time(client, superuser):
+    launch = TaskLaunchFactory()
+    due = timezone.now() + timezone.timedelta(minutes=1)
+    unavailable = {"exc_type": "SiiUnavailable", "exc_message": ["getResumen: HTTP 503 from the SII"]}
+    delivered(launch, "RETRY", unavailable, worker="celery@w1", retry_when=due, retries=0)
+    delivered(launch, "SUCCESS", {"success": True}, worker="celery@w2")
+
+    page = page_of(client, launch)
+
+    timeline = page.split('id="run-attempts"')[1]
+    assert "celery@w1" in timeline
+    assert "celery@w2" in timeline
+    assert "Retry scheduled" in timeline
+    assert "Succeeded" in timeline
+    assert "SiiUnavailable: getResumen: HTTP 503 from the SII" in timeline
+    assert display.moment(due) in timeline
 
 
 def test_the_children_table_is_paginated_and_filtered_by_status(client, superuser):
