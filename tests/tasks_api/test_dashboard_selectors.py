@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -170,24 +171,33 @@ def no_schedules():
     PeriodicTask.objects.all().delete()  # the sii app's migrations add its daily syncs
 
 
-def test_next_beat_runs_are_computed_from_each_schedule_soonest_first(no_schedules):
-    now = timezone.now()
-    nightly = CrontabSchedule.objects.create(minute="0", hour="3", timezone="America/Santiago")
-    hourly = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
-    PeriodicTask.objects.create(name="nightly", task="x", crontab=nightly)
-    PeriodicTask.objects.create(
-        name="hourly", task="x", interval=hourly, last_run_at=now - timedelta(minutes=10)
-    )
-    PeriodicTask.objects.create(name="off", task="x", interval=hourly, enabled=False)
-    spent = ClockedSchedule.objects.create(clocked_time=now - timedelta(hours=1))
-    PeriodicTask.objects.create(name="spent", task="x", clocked=spent, one_off=True, total_run_count=1)
+@pytest.mark.parametrize(
+    ("clock", "order"),
+    [
+        ("2026-12-07 09:00", ["hourly", "nightly"]),  # Santiago's morning: the nightly run is far
+        ("2026-12-07 02:30", ["nightly", "hourly"]),  # half an hour before it: the nightly run first
+        ("2026-12-07 23:59:59", ["hourly", "nightly"]),  # across midnight
+    ],
+)
+def test_next_beat_runs_are_computed_from_each_schedule_soonest_first(no_schedules, clock, order):
+    with time_machine.travel(datetime.fromisoformat(clock).replace(tzinfo=SANTIAGO), tick=False):
+        now = timezone.now()
+        nightly = CrontabSchedule.objects.create(minute="0", hour="3", timezone="America/Santiago")
+        hourly = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
+        PeriodicTask.objects.create(name="nightly", task="x", crontab=nightly)
+        PeriodicTask.objects.create(
+            name="hourly", task="x", interval=hourly, last_run_at=now - timedelta(minutes=10)
+        )
+        PeriodicTask.objects.create(name="off", task="x", interval=hourly, enabled=False)
+        spent = ClockedSchedule.objects.create(clocked_time=now - timedelta(hours=1))
+        PeriodicTask.objects.create(name="spent", task="x", clocked=spent, one_off=True, total_run_count=1)
 
-    runs = next_beat_runs(now=now)
+        runs = {run.periodic_task.name: run.at for run in next_beat_runs(now=now)}
 
-    assert [run.periodic_task.name for run in runs] == ["hourly", "nightly"]
-    assert abs(runs[0].at - (now + timedelta(minutes=50))) <= timedelta(seconds=1)  # shown to the second
-    assert timezone.localtime(runs[1].at, SANTIAGO).time().isoformat() == "03:00:00"
-    assert now < runs[1].at <= now + timedelta(days=1)
+    assert sorted(runs, key=runs.get) == order
+    assert runs["hourly"] == now + timedelta(minutes=50)  # shown to the second
+    assert timezone.localtime(runs["nightly"], SANTIAGO).time().isoformat() == "03:00:00"
+    assert now < runs["nightly"] <= now + timedelta(days=1)
 
 
 def test_a_schedule_not_yet_started_runs_at_its_start_time(no_schedules):
