@@ -7,7 +7,8 @@ the admin's launch forms all read it.
 from drf_spectacular.utils import OpenApiExample
 
 from sii import params, tasks
-from tasks_api.registry import TaskType
+from sii.console import COMPANY_RUNS
+from tasks_api.catalog import TaskType
 
 # The original service's example company, so its documented curl examples work as written.
 EXAMPLE_COMPANY_ID = "123e4567-e89b-12d3-a456-426614174000"
@@ -19,6 +20,7 @@ CATALOG = (
         description="Sync tax documents (purchases, sales, honorarios) for a single company",
         params=params.SyncDocumentsParamsSerializer,
         task=tasks.sync_documents,
+        console=COMPANY_RUNS,
         subject=SUBJECT,
         examples=(
             OpenApiExample(
@@ -38,6 +40,7 @@ CATALOG = (
         description="Sync tax documents for all companies with an active subscription",
         params=params.SyncDocumentsAllCompaniesParamsSerializer,
         task=tasks.sync_documents_all_companies,
+        console=COMPANY_RUNS,
         children="sii.sync_documents",
         examples=(
             OpenApiExample("Sync documents for all companies", value={"months": 1, "month_offset": 1}),
@@ -48,6 +51,7 @@ CATALOG = (
         description="Sync F29 declarations for a single company",
         params=params.SyncF29ParamsSerializer,
         task=tasks.sync_f29,
+        console=COMPANY_RUNS,
         subject=SUBJECT,
         examples=(
             OpenApiExample(
@@ -60,6 +64,7 @@ CATALOG = (
         description="Sync F29 declarations for all companies with SII credentials",
         params=params.SyncF29AllCompaniesParamsSerializer,
         task=tasks.sync_f29_all_companies,
+        console=COMPANY_RUNS,
         children="sii.sync_f29",
         examples=(OpenApiExample("Sync F29 for all companies", value={"year": "2025"}),),
     ),

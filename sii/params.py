@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from sii.selectors import company_exists
 from sii.services.periods import current_year
-from tasks_api.params import StrictIntegerField, TaskParamsSerializer
+from tasks_api.catalog import StrictIntegerField, TaskParamsSerializer
 
 FIRST_YEAR = 2000  # electronic F29 filings start in the early 2000s
 MAX_MONTH_OFFSET = 120  # ten years back: older periods are out of any practical reach

@@ -22,14 +22,12 @@ from sii.models import (
     RcvSummary,
     SaleDocument,
 )
-from tasks_api.models import TaskLaunch
-from tasks_api.selectors.runs import task_runs
-from tasks_api.sql import fetch_one
+from tasks_api.runs import TaskLaunch, task_runs
 
 if TYPE_CHECKING:  # for the type checker only: django-stubs-ext is a development tool here
     from django_stubs_ext import WithAnnotations
 
-    from tasks_api.selectors.runs import TaskRun
+    from tasks_api.runs import TaskRun
 
 _WITH_DASH = re.compile(r"^(\d{1,8})-[\dK]$")
 _WITHOUT_DASH = re.compile(r"^\d{1,9}[\dK]?$")
@@ -61,7 +59,9 @@ def company_exists(*, company_id: uuid.UUID | str) -> bool:
     """Asked by every launch for a company: written out, not compiled by the ORM each time."""
     # The id as the column stores it (a uuid on PostgreSQL, 32 hex digits on SQLite).
     stored_id = Company._meta.pk.get_db_prep_value(company_id, connection)  # type: ignore[union-attr]  # a model always has a pk
-    return fetch_one(_company_exists_sql(), [stored_id]) is not None
+    with connection.cursor() as cursor:
+        cursor.execute(_company_exists_sql(), [stored_id])
+        return cursor.fetchone() is not None
 
 
 @cache

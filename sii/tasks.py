@@ -28,7 +28,7 @@ from sii.services.locks import (
     company_sync_wait_limit,
 )
 from sii.services.periods import current_year
-from tasks_api.tasks import RecordedTask
+from tasks_api.catalog import RecordedTask
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ The domain declares its launchable tasks (settings.TASKS_API_CATALOG, e.g.
 admin read them through `catalog()`, so this app never names a task type itself.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -18,6 +18,26 @@ from drf_spectacular.utils import OpenApiExample
 from rest_framework import serializers
 
 from tasks_api.params import TaskParamsSerializer
+
+
+@dataclass(frozen=True)
+class ConsoleHooks:
+    """How the console shows a task type's runs: the domain's extension points (all optional).
+
+    `subject_model` ("app_label.Model") names the subject's model: its `subject_name_field`
+    names a run's subject in lists and its admin page is the subject's link. `subject_search`
+    maps a search term to the ids of matching subjects (the runs list finds their runs).
+    `result_tables` turns a successful result into tables ({title, headers, rows}); None or []
+    falls back to the generic one. `launch_field(admin_site=, help_text=)` is the launch form's
+    input for the subject parameter (a picker, say)."""
+
+    subject_title: str = "subject"
+    subject_model: str | None = None
+    subject_name_field: str = "pk"
+    subject_search: Callable[[str], Iterable[Any]] | None = None
+    subject_search_help: str = ""
+    result_tables: Callable[[Any], list[dict] | None] | None = None
+    launch_field: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +56,8 @@ class TaskType:
     examples: tuple[OpenApiExample, ...] = ()
     # What a successful run returns, for the status endpoint's OpenAPI example.
     result_example: dict[str, Any] | None = field(default=None, hash=False)
+    # How the console shows its runs (subject, search, results, launch form): the domain's hooks.
+    console: ConsoleHooks | None = None
 
     @property
     def fans_out(self) -> bool:
@@ -82,3 +104,8 @@ def task_type_get(name: object) -> TaskType:
     if not isinstance(name, str) or name not in catalog():
         raise UnknownTaskType(name)
     return catalog()[name]
+
+
+def console_hooks() -> list[ConsoleHooks]:
+    """The distinct console hooks the catalog's task types declare, in catalog order."""
+    return list(dict.fromkeys(t.console for t in catalog().values() if t.console is not None))

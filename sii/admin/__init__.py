@@ -1,3 +1,3 @@
 """The operators' console for the sii app: companies (with sync actions), synced rows, task runs."""
 
-from sii.admin import companies, documents, runs, simulator  # noqa: F401  (importing registers the admins)
+from sii.admin import companies, documents, simulator  # noqa: F401  (importing registers the admins)

@@ -16,7 +16,7 @@ from sii.admin.launches import companies_sync, company_sync_dialog, company_sync
 from sii.admin.pickers import CompanyAutocompleteView
 from sii.forms import CompanyAdminForm
 from sii.models import Company, Subscription
-from tasks_api import permissions
+from tasks_api import console
 
 # The syncs' runs (from the launch records), then what the model keeps: the last successful
 # sync times (local time, "-" when never) and the rows synced.
@@ -107,7 +107,7 @@ class CompanyAdmin(RutSearchMixin, ModelAdmin):
         return selectors.company_list_annotate(queryset=super().get_queryset(request))
 
     def has_launch_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm(permissions.LAUNCH)
+        return request.user.has_perm(console.LAUNCH)
 
     # In the list and on view-only pages; editable pages show the form's "rut" field instead.
     @admin.display(description="RUT", ordering="rut_body")

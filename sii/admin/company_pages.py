@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 from sii import selectors
 from sii.admin.columns import STATUS_VARIANTS, label, run_state, run_url, when_text
 from sii.models import Company
-from tasks_api.admin.display import duration_text
+from tasks_api.console import duration_text
 
 KIND_LABELS = {"documents": "Documents", "f29": "F29"}
 # The field that fixes a rejected clave, on the company's change form.

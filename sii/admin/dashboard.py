@@ -9,7 +9,7 @@ from django.utils.text import Truncator
 from sii import selectors
 from sii.admin.columns import run_state
 from sii.admin.company_pages import KIND_LABELS
-from tasks_api import permissions
+from tasks_api import console
 
 SHOWN = 10
 REASON_CHARS = 120
@@ -21,7 +21,7 @@ def failing_companies(request) -> SafeString:
     why, how many there are, and the link to all of them. Empty for staff who may see neither
     companies nor runs."""
     may_see_companies = request.user.has_perm("sii.view_company")
-    if not (may_see_companies or request.user.has_perm(permissions.VIEW)):
+    if not (may_see_companies or request.user.has_perm(console.VIEW)):
         return mark_safe("")
     failing = selectors.companies_failing(limit=SHOWN)
     rows = [_row(row, link_company=may_see_companies) for row in failing.top]

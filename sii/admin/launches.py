@@ -9,10 +9,9 @@ from django.utils.html import format_html, format_html_join
 from unfold.dataclasses import ActionDialog
 
 from sii.models import Company
-from tasks_api.admin import display
-from tasks_api.models import TaskLaunch
-from tasks_api.services.catalog import task_launch_validated
-from tasks_api.services.launches import TaskLaunchFailed
+from tasks_api.console import run_link
+from tasks_api.launching import TaskLaunchFailed, task_launch_validated
+from tasks_api.runs import TaskLaunch
 
 
 def company_sync_launch(*, company: Company, task_type: str, user) -> TaskLaunch:
@@ -57,7 +56,7 @@ def _launch_each(companies: list[Company], *, task_type: str, user) -> tuple[lis
 
 def _launched_message(task_type: str, launched: list[tuple[Company, TaskLaunch]]) -> str:
     runs = format_html_join(
-        ", ", "{} ({})", ((display.run_link(launch.task_id), company.name) for company, launch in launched)
+        ", ", "{} ({})", ((run_link(launch.task_id), company.name) for company, launch in launched)
     )
     return format_html("Launched {} for {} company(ies): {}", task_type, len(launched), runs)
 

@@ -8,7 +8,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.urls import reverse
 
 from sii.models import Company, Subscription
-from tasks_api import permissions
+from tasks_api import console
 
 # Django's autocomplete names its target through a relation to it; any foreign key to Company
 # does (the view only reads its remote model and to_field).
@@ -20,7 +20,7 @@ class CompanyAutocompleteView(AutocompleteJsonView):
     staff who may view companies or launch tasks (the launch form picks a company)."""
 
     def has_perm(self, request, obj=None) -> bool:
-        return super().has_perm(request, obj) or request.user.has_perm(permissions.LAUNCH)
+        return super().has_perm(request, obj) or request.user.has_perm(console.LAUNCH)
 
     def get_queryset(self):
         # The admin's search, over plain companies: a picker needs none of the list's run columns.

@@ -19,8 +19,7 @@ from sii.services.simulator import (
     simulator_in_use,
 )
 from sii.simulator.faults import BHE, F29, KINDS, LOGIN, RESUMEN, Fault
-from tasks_api.admin.pages import admin_pages_add
-from tasks_api.permissions import LAUNCH
+from tasks_api.console import LAUNCH, admin_pages_add
 
 URL_NAME = "sii_simulator_faults"  # reverse("admin:sii_simulator_faults")
 TEMPLATE = "admin/sii/simulator_faults.html"

@@ -6,7 +6,7 @@ The shape is sii.services.documents / f29's: {"compras": {..., "periods": {"2026
 
 from typing import Any
 
-from tasks_api.admin.display import number
+from tasks_api.console import number
 
 COUNTS = ("total", "created", "updated", "unchanged")
 HEADERS = ["surface", "period", *COUNTS]

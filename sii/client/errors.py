@@ -1,5 +1,7 @@
 """What can go wrong talking to the SII, as types: transient errors retry, permanent ones don't."""
 
+import re
+
 
 class SiiError(Exception):
     """Any failure talking to the SII."""
@@ -43,3 +45,8 @@ class SiiNotAuthorized(SiiPermanentError):
 
 class SiiRejected(SiiPermanentError):
     """The SII rejected the request (respEstado code, metaData.errors, HTTP 4xx)."""
+
+
+def error_outcome(exc: Exception) -> str:
+    """SiiBadCredentials -> "bad_credentials": the error's type, as a call's outcome says it."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__.removeprefix("Sii")).lower()

@@ -13,7 +13,13 @@ import httpx
 from httpx import BaseTransport
 
 from sii.client import bodies, failures
-from sii.client.errors import SiiBadCredentials, SiiError, SiiIncompleteMonth, SiiSessionExpired
+from sii.client.errors import (
+    SiiBadCredentials,
+    SiiError,
+    SiiIncompleteMonth,
+    SiiSessionExpired,
+    error_outcome,
+)
 from sii.client.parsers import (
     BheReport,
     document_row,
@@ -33,7 +39,6 @@ from sii.client.types import (
     RcvDocumentRow,
     RcvResumen,
 )
-from sii.metrics import error_outcome, sii_call_count, sii_request_time
 from sii.rut import Rut
 
 logger = logging.getLogger("sii.client")
@@ -66,13 +71,24 @@ _BHE_EMITIDAS = _BheReportKind(
 )
 
 
+def _ignored(**_: object) -> None:
+    """A callback that reports nowhere (the default: the client stands alone)."""
+
+
 @dataclass(frozen=True)
 class SiiClientConfig:
-    """Where the SII is and how to talk to it; sii.services.clients builds it from the settings."""
+    """Where the SII is and how to talk to it; sii.services.clients builds it from the settings.
+
+    Each call's outcome and each request's time are reported through the callbacks, so this
+    package imports neither Django nor a metrics store: the factory passes sii.metrics' in."""
 
     base_urls: Mapping[str, str]  # one base URL per surface: "auth", "rcv" and "bhe"
     timeout: float  # seconds, for each HTTP request
     request_interval: float  # the least seconds between two requests of one client
+    # on_call(what=, outcome=): ok, session_lost, or the error raised (error_outcome's name).
+    on_call: Callable[..., None] = _ignored
+    # on_request(what=, elapsed=): seconds one HTTP request took (an answer or a transport error).
+    on_request: Callable[..., None] = _ignored
 
 
 class _RequestOptions(TypedDict, total=False):
@@ -94,6 +110,7 @@ class SiiClient:
         self._password = password
         self._urls = {surface: config.base_urls[surface].rstrip("/") for surface in ("auth", "rcv", "bhe")}
         self._interval = config.request_interval
+        self._on_call, self._on_request = config.on_call, config.on_request
         # Never follow redirects: a 302 to the login page or to a waiting room is the SII's answer.
         self._http = httpx.Client(transport=transport, timeout=config.timeout, follow_redirects=False)
         self._http.headers["User-Agent"] = bodies.BROWSER_USER_AGENT
@@ -116,7 +133,7 @@ class SiiClient:
         """Best-effort logout (frees the SII session), then close the connection pool."""
         if self._token is not None:
             try:
-                _counted(
+                self._counted(
                     "logout", lambda: self._request("logout", "", "GET", self._urls["auth"] + _LOGOUT_PATH)
                 )
             except SiiError:
@@ -133,7 +150,7 @@ class SiiClient:
         self._token = None
         self._http.cookies.clear()
         try:
-            token = _counted("login", self._login_call)
+            token = self._counted("login", self._login_call)
         except SiiBadCredentials as exc:
             self._login_refused = str(exc)
             raise
@@ -283,12 +300,12 @@ class SiiClient:
         if self._token is None:
             self.login()
         try:
-            return _counted(what, call)
+            return self._counted(what, call)
         except failures.SessionLost:
             logger.info("sii session lost during %s %s; logging in again", what, period)
         self.login()
         try:
-            return _counted(what, call)
+            return self._counted(what, call)
         except failures.SessionLost:
             raise SiiSessionExpired(f"{what}: the SII asked for a login again right after one.") from None
 
@@ -302,12 +319,25 @@ class SiiClient:
         except httpx.TransportError as exc:
             elapsed = time.monotonic() - started
             logger.info("sii %s %s failed after %.3fs: %s", what, period, elapsed, type(exc).__name__)
-            sii_request_time(what=what, elapsed=elapsed)
+            self._on_request(what=what, elapsed=elapsed)
             raise failures.transport_error(exc, what) from exc
         elapsed = time.monotonic() - started
         logger.debug("sii %s %s -> %s in %.3fs", what, period, response.status_code, elapsed)
-        sii_request_time(what=what, elapsed=elapsed)
+        self._on_request(what=what, elapsed=elapsed)
         return response
+
+    def _counted(self, what: str, call: Callable[[], T]) -> T:
+        """call(), its outcome reported: ok, session_lost, or the error it raised."""
+        try:
+            result = call()
+        except failures.SessionLost:
+            self._on_call(what=what, outcome="session_lost")
+            raise
+        except SiiError as exc:
+            self._on_call(what=what, outcome=error_outcome(exc))
+            raise
+        self._on_call(what=what, outcome="ok")
+        return result
 
     def _cookie(self, name: str) -> str | None:
         values = [cookie.value for cookie in self._http.cookies.jar if cookie.name == name]
@@ -322,20 +352,6 @@ class SiiClient:
                 time.sleep(wait)
                 now = time.monotonic()
         self._last_request_at = now
-
-
-def _counted(what: str, call: Callable[[], T]) -> T:
-    """call(), its outcome counted for /metrics: ok, session_lost, or the error it raised."""
-    try:
-        result = call()
-    except failures.SessionLost:
-        sii_call_count(what=what, outcome="session_lost")
-        raise
-    except SiiError as exc:
-        sii_call_count(what=what, outcome=error_outcome(exc))
-        raise
-    sii_call_count(what=what, outcome="ok")
-    return result
 
 
 def _check_period(period: str) -> None:

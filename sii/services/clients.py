@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from sii.client.http import SiiClient, SiiClientConfig
+from sii.metrics import sii_call_count, sii_request_time
 from sii.models import Company
 from sii.services.companies import CompanyWithoutCredentials
 
@@ -20,4 +21,6 @@ def sii_client_config() -> SiiClientConfig:
         base_urls=settings.SII_BASE_URLS,
         timeout=settings.SII_HTTP_TIMEOUT,
         request_interval=settings.SII_REQUEST_INTERVAL,
+        on_call=sii_call_count,
+        on_request=sii_request_time,
     )

@@ -10,6 +10,7 @@ from rest_framework import fields as drf_fields
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from tasks_api import permissions
+from tasks_api.admin import subjects
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import TaskType, catalog
 from tasks_api.selectors.catalog import parameter_describe
@@ -70,7 +71,10 @@ def _launch(request, spec: TaskType, form: forms.Form) -> TaskLaunch | None:
 def params_form(spec: TaskType, modeladmin) -> type[forms.Form]:
     """Inputs only: every check is the serializer's, so the admin says what the API says."""
     fields = {
-        name: modeladmin.launch_form_field(name, field) or _form_field(field)
+        name: subjects.launch_field(
+            spec, name, admin_site=modeladmin.admin_site, help_text=parameter_help(field)
+        )
+        or _form_field(field)
         for name, field in spec.params().fields.items()
     }
     return type(f"{spec.name.title().replace('.', '').replace('_', '')}Form", (forms.Form,), fields)

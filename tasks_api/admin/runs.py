@@ -1,24 +1,32 @@
-"""The generic "Task runs" admin: every launch joined with its result; relaunch, revoke, terminate.
+"""The "Task runs" admin: every run with its stored state; relaunch, revoke, terminate.
 
-A domain app may re-register TaskLaunch with a subclass that names the runs' subject (a
-company, say) and reads its results: override `runs`, `subject`, `subject_label`,
-`launch_form_field` and `result_tables`.
+The domain shows its runs' subject (a company, say), finds runs by it and reads its results
+through the hooks its catalog's task types declare (registry.ConsoleHooks; admin.subjects).
 """
 
 from typing import TYPE_CHECKING, Any
 
-from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html
-from rest_framework import fields as drf_fields
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
 from tasks_api import permissions
-from tasks_api.admin import actions, columns, display, filters, launch_views, live, relaunch_failed, run_page
+from tasks_api.admin import (
+    actions,
+    columns,
+    display,
+    filters,
+    launch_views,
+    live,
+    relaunch_failed,
+    run_page,
+    subjects,
+)
 from tasks_api.models import TaskLaunch
 from tasks_api.selectors.runs import task_runs
 from tasks_api.states import FINISHED
@@ -26,7 +34,10 @@ from tasks_api.states import FINISHED
 if TYPE_CHECKING:
     from tasks_api.selectors.runs import TaskRun
 
-    TaskRunPage = TaskRun  # kept for the domain admins' annotations
+    TaskRunPage = TaskRun
+
+# Read once the catalog is loaded (the admin module is imported before the domain's models are).
+_subject_title = lazy(subjects.subject_title, str)
 
 
 @admin.register(TaskLaunch)
@@ -39,7 +50,7 @@ class TaskLaunchAdmin(ModelAdmin):
         filters.PeriodicTaskFilter, filters.ParentFilter,
     ]  # fmt: skip
     search_fields = ["task_id"]
-    search_help_text = "Task id."
+    search_help_text = lazy(subjects.search_help, str)()
     date_hierarchy = "created_at"
     list_per_page = 50
     actions = [actions.relaunch_selected, actions.revoke_selected, actions.terminate_selected]
@@ -61,21 +72,26 @@ class TaskLaunchAdmin(ModelAdmin):
         return self.runs()
 
     def runs(self) -> "QuerySet[TaskRun]":
-        """The runs with their state; a domain admin annotates what it shows of the subject."""
-        return task_runs()
+        """The runs with their state and their subject's name (the domain's hooks)."""
+        return subjects.with_subject_names(task_runs())
 
     def subject_label(self, run: "TaskRun") -> str:
-        """The run's subject in a line of text (children tables)."""
-        return str(run.subject_id) if run.subject_id else ""
-
-    def launch_form_field(self, name: str, field: drf_fields.Field) -> forms.Field | None:
-        """A domain's own input for a catalog parameter (a picker, say); None for a text box."""
-        return None
+        """The run's subject in a line of text (children tables): its name, else its id."""
+        return getattr(run, "subject_name", None) or (str(run.subject_id) if run.subject_id else "")
 
     def result_tables(self, run: "TaskRun", result: Any) -> list[dict]:
-        """A successful run's result as tables ({title, headers, rows}); a domain knows its shape."""
+        """A successful run's result as tables ({title, headers, rows}): the domain's, or generic."""
+        if tables := subjects.result_tables(run, result):
+            return tables
         rows = run_page.result_rows(result)
         return [{"title": "Result", "headers": ["", "value"], "rows": rows}] if rows else []
+
+    def get_search_results(self, request, queryset, search_term):
+        """By task id, or by the subjects the domain's search finds (a company's name or RUT)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if found := subjects.subject_ids_matching(search_term):
+            results = results | queryset.filter(subject_id__in=found)
+        return results, may_have_duplicates
 
     def changelist_view(self, request, extra_context=None):
         extra = {"has_launch_permission": self.has_launch_permission(request), **(extra_context or {})}
@@ -148,9 +164,11 @@ class TaskLaunchAdmin(ModelAdmin):
     def task_type_name(self, run: "TaskRunPage") -> str:
         return format_html('<span class="run-cell-clip" title="{}">{}</span>', run.task_type, run.task_type)
 
-    @admin.display(description="subject", ordering="subject_id")
+    @admin.display(description=_subject_title(), ordering="subject_name")
     def subject(self, run: "TaskRunPage") -> str:
-        return self.subject_label(run) or "—"
+        if run.subject_id is None:
+            return "—"
+        return subjects.subject_link(run, self.subject_label(run))
 
     @admin.display(description="status", ordering="status")
     def status_cell(self, run: "TaskRunPage") -> str:

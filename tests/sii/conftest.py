@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from sii.client.http import SiiClient, SiiClientConfig
+from sii.metrics import sii_call_count, sii_request_time
 from sii.rut import Rut, check_digit
 from sii.simulator.app import SiiSimulator
 from sii.simulator.server import serve_in_thread
@@ -15,8 +16,9 @@ TODAY = date(2025, 7, 15)
 PASSWORD = "clave-Secreta-9f3"
 SIM_URL = "http://sii.test"
 SIM_CONFIG = SiiClientConfig(
-    base_urls=dict.fromkeys(("auth", "rcv", "bhe"), SIM_URL), timeout=5.0, request_interval=0
-)
+    base_urls=dict.fromkeys(("auth", "rcv", "bhe"), SIM_URL), timeout=5.0, request_interval=0,
+    on_call=sii_call_count, on_request=sii_request_time,
+)  # fmt: skip
 
 
 def rut_of(body: int) -> Rut:

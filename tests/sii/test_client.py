@@ -1,7 +1,10 @@
 """SiiClient against the simulator over httpx: happy paths, every failure mapping, pacing, secrecy."""
 
 import logging
+import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,6 +24,7 @@ from sii.client.errors import (
     SiiUnavailable,
 )
 from sii.client.http import SiiClient, SiiClientConfig
+from sii.metrics import sii_call_count, sii_request_time
 from sii.rut import Rut
 from sii.services.clients import sii_client_config
 from sii.simulator import data, wire
@@ -30,7 +34,8 @@ from tests.sii.conftest import PASSWORD, SIM_CONFIG
 
 LOGIN = "CAutInicio.cgi"
 PERIOD = "202503"
-CLIENT_PACKAGE = Path(__file__).resolve().parents[2] / "sii" / "client"
+ROOT = Path(__file__).resolve().parents[2]
+CLIENT_PACKAGE = ROOT / "sii" / "client"
 
 
 def on_socket(base_url: str, **changes: float) -> SiiClientConfig:
@@ -471,6 +476,8 @@ def test_the_factory_configures_clients_from_the_current_settings(settings) -> N
         base_urls=dict.fromkeys(("auth", "rcv", "bhe"), "https://sii.example"),
         timeout=7,
         request_interval=0.5,
+        on_call=sii_call_count,
+        on_request=sii_request_time,
     )
     assert sii_client_config() == expected
 
@@ -480,3 +487,16 @@ def test_the_client_package_does_not_import_django() -> None:
     django_import = re.compile(r"^\s*(from|import)\s+django\b", re.MULTILINE)
     offenders = [p.name for p in CLIENT_PACKAGE.glob("*.py") if django_import.search(p.read_text())]
     assert offenders == []
+
+
+def test_the_client_loads_without_django_or_tasks_api_in_a_fresh_interpreter() -> None:
+    # Not even through a module it imports: it reports its calls through callbacks instead.
+    probe = (
+        "import sys, sii.client.http; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'django', 'tasks_api', 'celery'}))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    found = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]"
