@@ -10,8 +10,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework import serializers
 
 
-class RejectUnknownFields:
-    """Serializer mixin: fields it does not declare are an error, so a typo never passes silently."""
+class RejectUnknownFields(serializers.Serializer):
+    """A serializer base: fields it does not declare are an error, so a typo never passes silently."""
 
     unknown_word = "field"
     unknown_key = "non_field_errors"

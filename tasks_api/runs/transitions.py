@@ -227,7 +227,7 @@ def runs_adopt_stored(*, limit: int) -> list[str]:
     return adopted
 
 
-def _adopt(task_id: str, result: dict) -> bool:
+def _adopt(task_id: str, result: dict[str, Any]) -> bool:
     meta = _loads(result["result"])
     error = (exception_message(meta) or "failed") if result["status"] == "FAILURE" else ""
     started = Coalesce("started_at", Value(result["date_created"]))
