@@ -5,9 +5,10 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from tasks_api.models import TaskLaunch
 from tasks_api.services.claims import run_claim, run_release
 from tests.factories import TaskLaunchFactory
-from tests.runs import delivered, stored
+from tests.runs import delivered
 from tests.tasks_api.conftest import client_for, user_in
 
 pytestmark = pytest.mark.django_db
@@ -40,13 +41,12 @@ def test_a_retried_run_shows_the_retry_with_its_reason_and_time_then_the_success
 
 
 def test_an_attempt_whose_worker_died_reads_lost_and_the_next_one_runs(viewer_api):
-    launch = TaskLaunchFactory()
-    run_claim(task_id=launch.task_id, max_lost=3, worker="celery@w1")
-    stored(launch, "STARTED", {"pid": 1})
-    try:  # the first worker died holding the claim; the broker delivers the run again
+    launch = delivered(TaskLaunchFactory(), "STARTED", {"pid": 1}, worker="celery@w1")
+    # The first worker died holding the run: its claim is still written on the row.
+    TaskLaunch.objects.filter(pk=launch.pk).update(claimed_by="gone-host:4242", claimed_at=timezone.now())
+    try:  # the broker delivers the run again
         run_claim(task_id=launch.task_id, max_lost=3, worker="celery@w3")
     finally:
-        run_release(task_id=launch.task_id)
         run_release(task_id=launch.task_id)
 
     rows = attempts(viewer_api, launch).json()["results"]
