@@ -42,6 +42,8 @@ run: $(BIN)/.installed
 	python manage.py demo_access
 	exec python scripts/supervise.py Procfile
 
+# TEST_WAIT_SCALE=3 (README "Tests") stretches every wait on a process: make passes a variable
+# given on its command line, like one from the environment, on to pytest's environment.
 test: $(BIN)/.installed
 	scripts/ensure-services.sh
 	scripts/ensure-debian-packages.sh chromium wrk promtool:prometheus

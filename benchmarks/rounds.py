@@ -13,7 +13,7 @@ from benchmarks.plan import Plan
 from benchmarks.progress import say
 from benchmarks.stack import Stack
 from config.celery import app
-from tests.processes import wait_for
+from support.waits import wait_for
 
 QUEUE = "celery"
 DRAIN_TIMEOUT = 300

@@ -6,20 +6,15 @@ gets its own process group, killed as a whole on stop, and dies with the benchma
 the kernel) if the benchmark itself is killed.
 """
 
-import contextlib
 import os
 import secrets
-import signal
-import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import httpx
 import psutil
 
-from tests.processes import ROOT, die_with_parent, free_port, wait_for
+from support.processes import ManagedProcess, free_port
 
 FLOWER_USER = "bench"
 # The throttle still runs on every launch (its cost counts); it just never refuses one.
@@ -41,33 +36,15 @@ def stack_env(*, database_url: str, redis_url: str, secret_key: str, credentials
     }
 
 
-@dataclass
-class Service:
-    """One process group of the stack, its log, and how to tell it answers."""
+class Service(ManagedProcess):
+    """One process group of the stack, logging to `logs/<name>.log` (appended to at each start)."""
 
-    name: str
-    command: list[str]
-    env: dict[str, str]
-    logs: Path
-    process: subprocess.Popen | None = None
-    log_file: IO[str] | None = field(default=None, repr=False)
-
-    def start(self) -> None:
-        self.log_file = (self.logs / f"{self.name}.log").open("a")
-        self.process = subprocess.Popen(  # noqa: S603
-            self.command, cwd=ROOT, env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT,
-            process_group=0, preexec_fn=die_with_parent(),
-        )  # fmt: skip
-
-    def alive(self) -> bool:
-        if self.process is None or self.process.poll() is not None:
-            raise RuntimeError(f"{self.name} exited early; see {self.logs / self.name}.log")
-        return True
+    def __init__(self, name: str, command: list[str], env: dict[str, str], logs: Path) -> None:
+        super().__init__(command, logs / f"{name}.log", name=name, env=env, log_mode="a", own_group=True)
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the process and all its descendants (gunicorn's or the pool's)."""
-        assert self.process is not None
-        root = psutil.Process(self.process.pid)
+        root = psutil.Process(self.pid)
         total = 0.0
         for process in (root, *root.children(recursive=True)):
             try:
@@ -76,25 +53,6 @@ class Service:
                 continue
             total += times.user + times.system
         return total
-
-    def stop(self, timeout: float = 10) -> None:
-        if self.process is not None and self.process.poll() is None:
-            _signal_group(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                _signal_group(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        if self.process is not None:
-            _signal_group(self.process.pid, signal.SIGKILL)  # leftovers of the group, if any
-        if self.log_file is not None:
-            self.log_file.close()
-        self.process = None
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, sig)
 
 
 class Stack:
@@ -124,17 +82,13 @@ class Stack:
     def start(self, app) -> None:
         self.web.start()
         self.worker.start()
-        wait_for(
-            lambda: self.web.alive() and _answers(f"{self.web_url}/healthz"), timeout=60, what="gunicorn"
-        )
-        wait_for(lambda: self.worker.alive() and app.control.ping(timeout=0.5), timeout=60, what="the worker")
+        self.web.wait_until(lambda: _answers(f"{self.web_url}/healthz"), timeout=60, what="gunicorn")
+        self.worker.wait_until(lambda: app.control.ping(timeout=0.5), timeout=60, what="the worker")
 
     def flower_start(self) -> None:
         self.flower.start()
         url = f"{self.flower_url}/api/workers"
-        wait_for(
-            lambda: self.flower.alive() and _answers(url, auth=self.flower_auth), timeout=60, what="Flower"
-        )
+        self.flower.wait_until(lambda: _answers(url, auth=self.flower_auth), timeout=60, what="Flower")
 
     def flower_stop(self, app) -> None:
         """Stop Flower and switch the worker's events off again (Flower switched them on)."""

@@ -12,7 +12,7 @@ from django_celery_results.models import TaskResult
 
 from benchmarks.figures import spec
 from benchmarks.stack import Service
-from tests.processes import wait_for
+from support.waits import wait_for
 
 SPECS = [
     spec(

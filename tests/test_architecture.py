@@ -1,4 +1,5 @@
-"""The apps' dependency direction: config -> sii -> tasks_api, never tasks_api -> sii."""
+"""The dependency direction: config -> sii -> tasks_api, never tasks_api -> sii; tests and benchmarks
+-> support, never support or benchmarks -> tests, never the apps -> support."""
 
 import ast
 import re
@@ -31,8 +32,14 @@ def imports_of(app: str, forbidden: str) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize(
-    ("app", "forbidden"), [("tasks_api", "sii"), ("tasks_api", "config"), ("sii", "config")]
-)
+    ("app", "forbidden"),
+    [
+        ("tasks_api", "sii"), ("tasks_api", "config"), ("sii", "config"),
+        # support/ runs the tests' and the benchmarks' processes; the apps never need it.
+        ("support", "tests"), ("benchmarks", "tests"),
+        ("config", "support"), ("sii", "support"), ("tasks_api", "support"),
+    ],
+)  # fmt: skip
 def test_an_app_never_imports_what_depends_on_it(app, forbidden):
     assert imports_of(app, forbidden) == {}
 
@@ -53,7 +60,7 @@ def test_tasks_api_names_no_domain_task_type_in_its_code():
 def test_every_type_ignore_names_its_error_code_and_says_why():
     unexplained = [
         f"{path.relative_to(ROOT)}:{number}"
-        for app in ("config", "sii", "tasks_api")
+        for app in ("config", "sii", "tasks_api", "support")
         for path in (ROOT / app).rglob("*.py")
         for number, line in enumerate(path.read_text().splitlines(), start=1)
         if "# type: ignore" in line and not re.search(r"# type: ignore\[[\w-]+\]\s+#\s*\S", line)

@@ -15,6 +15,7 @@ import pytest
 
 from benchmarks import visible, web, worker_cpu
 from benchmarks.database import bench_database_drop
+from support.waits import scaled
 from tests.processes import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +43,7 @@ def smoke_run(tmp_path):
     try:
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks", "--smoke", "--database", bench_database_name()],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=scaled(240),
         )  # fmt: skip
     finally:
         bench_database_drop(name=bench_database_name())

@@ -3,6 +3,7 @@
 import gzip
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -19,9 +20,11 @@ from knox.models import AuthToken
 
 from config.celery import app as celery_app
 from config.sentry import sentry_init
+from support.processes import ROOT, ManagedProcess, free_port
+from support.waits import scaled, wait_for
 from tests.config.sentry_boom import QUEUE, boom_task
 from tests.factories import SIMULATOR_CLAVE, CompanyFactory, UserFactory
-from tests.processes import ROOT, die_with_parent, free_port, manage_check, wait_for, worker_env
+from tests.processes import manage_check, worker_env
 
 OLD_KEY = Fernet.generate_key().decode()
 
@@ -162,8 +165,7 @@ def test_a_task_error_in_a_real_worker_reaches_sentry_without_the_clave_or_the_t
         boom_task.apply_async(args=[str(company.pk)], kwargs={"api_token": token}, queue=QUEUE)
         event = fake_sentry.event_with("The task broke")
     finally:
-        worker.kill()
-        worker.wait()
+        worker.stop(signal.SIGKILL)
 
     assert event["exception"]["values"][-1]["type"] == "RuntimeError"
     assert frame_vars(event, "boom_task")["clave"] == "[Filtered]"
@@ -176,20 +178,17 @@ def test_a_task_error_in_a_real_worker_reaches_sentry_without_the_clave_or_the_t
     assert leaked(fake_sentry.raw(), secrets_of(company, token)) == []
 
 
-def start_worker(env: dict[str, str], log_path) -> subprocess.Popen:
-    """A worker (as the project runs it, plus the failing task) on the test's own queue."""
+def start_worker(env: dict[str, str], log_path) -> ManagedProcess:
+    """A worker (as the project runs it, plus the failing task) on the test's own queue, once it answers."""
     node = f"sentry-{os.getpid()}@{socket.gethostname()}"
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker", "-I", "tests.config.sentry_boom",
         "-Q", QUEUE, "-c", "1", "-n", node, "--without-gossip", "--without-mingle",
     ]  # fmt: skip
-    with log_path.open("w") as log:
-        worker = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent()
-        )  # fmt: skip
-    answered = lambda: worker.poll() is not None or celery_app.control.ping(destination=[node], timeout=0.5)  # noqa: E731
-    wait_for(answered, timeout=60, what="the worker")
-    assert worker.poll() is None, log_path.read_text()
+    worker = ManagedProcess(command, log_path, name="the worker", env=env).start()
+    worker.wait_until(
+        lambda: celery_app.control.ping(destination=[node], timeout=0.5), timeout=60, what="the worker"
+    )
     return worker
 
 
@@ -201,7 +200,8 @@ def sentry_initialised(tmp_path, **env: str) -> subprocess.CompletedProcess:
     code = "import sentry_sdk; print('initialised' if sentry_sdk.is_initialized() else 'off')"
     return subprocess.run(
         [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-        cwd=ROOT, env={**clean, "VAR_DIR": str(tmp_path), **env}, capture_output=True, text=True, timeout=60,
+        cwd=ROOT, env={**clean, "VAR_DIR": str(tmp_path), **env}, capture_output=True, text=True,
+        timeout=scaled(60),
     )  # fmt: skip
 
 

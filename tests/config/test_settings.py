@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from support.waits import scaled
 from tests.processes import ROOT, manage_check
 
 
@@ -56,7 +57,7 @@ def _celery_settings(tmp_path, broker_url: str) -> str:
     env = {**os.environ, "VAR_DIR": str(tmp_path), "CELERY_BROKER_URL": broker_url}
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", script],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=scaled(60), check=True,
     )  # fmt: skip
     return done.stdout
 

@@ -2,8 +2,6 @@
 
 import os
 import re
-import signal
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,9 +11,11 @@ import redis
 from django.conf import settings
 from knox.models import AuthToken
 
+from support.processes import ManagedProcess
+from support.waits import wait_for
 from tests.deploy.compose import interpolate, service
 from tests.factories import UserFactory
-from tests.processes import ROOT, wait_for, worker_env
+from tests.processes import worker_env
 
 # A Redis database of its own, so these processes never meet the session worker (on /15).
 DEPLOY_REDIS_DB = 12
@@ -38,39 +38,18 @@ DOT_ENV = {
 }
 
 
-class ServiceProcess:
-    """One compose service's command in a subprocess, its output in a log file."""
+class ServiceProcess(ManagedProcess):
+    """One compose service's command in a subprocess, started at once, its output in a log file.
+
+    stop() sends SIGTERM, as docker compose stop does: the exit code, or None if it had to be killed.
+    """
 
     def __init__(
         self, name: str, argv: list[str], *, env: dict[str, str], log_path: Path, port: int | None = None
     ) -> None:
-        self.name, self.log_path = name, log_path
+        super().__init__(argv, log_path, name=name, env=env, stop_timeout=20)
         self.port, self.base_url = port, f"http://127.0.0.1:{port}" if port else None
-        self._log = log_path.open("w")
-        self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def check_alive(self) -> None:
-        if self.process.poll() is not None:
-            raise AssertionError(f"{self.name} exited early ({self.process.returncode}):\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 40) -> str:
-        if not self._log.closed:  # after stop() the file is closed, and complete
-            self._log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self, timeout: float = 20) -> int | None:
-        """SIGTERM, as docker compose stop sends it; the exit code, or None if it had to be killed."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                self._log.close()
-                return None
-        self._log.close()
-        return self.process.returncode
+        self.start()
 
 
 @pytest.fixture

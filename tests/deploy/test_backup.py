@@ -7,6 +7,7 @@ import psycopg
 import pytest
 from django.db import connection
 
+from support.waits import scaled
 from tests.factories import CompanyFactory, TaskLaunchFactory
 from tests.processes import database_url
 
@@ -57,5 +58,5 @@ def test_a_dump_restores_every_row_and_the_migration_history_and_restores_again_
 
 
 def run(*command: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=scaled(120))
     assert done.returncode == 0, done.stderr

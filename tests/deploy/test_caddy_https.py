@@ -2,7 +2,6 @@
 
 import os
 import ssl
-import subprocess
 import sys
 import threading
 import uuid
@@ -15,9 +14,11 @@ from django.db import connection
 from knox.models import AuthToken
 
 from config.celery import app as celery_app
+from support.processes import ROOT, ManagedProcess, free_port
+from support.waits import wait_for
 from tasks_api.services import notifications
 from tests.factories import TaskLaunchFactory, UserFactory
-from tests.processes import ROOT, WebServer, die_with_parent, free_port, wait_for, worker_env
+from tests.processes import WebServer, worker_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 CADDY = Path(sys.executable).parent / "caddy"
@@ -39,22 +40,19 @@ class Proxy:
             "CADDY_ADMIN": f"127.0.0.1:{free_port()}",
         }  # fmt: skip
         self.root_cert = home / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
-        self._log = (home / "caddy.log").open("w")
         command = [CADDY, "run", "--config", ROOT / "deploy" / "Caddyfile", "--adapter", "caddyfile"]
-        self.process = subprocess.Popen(
-            command, cwd=home, env=env, stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent()
-        )  # fmt: skip
+        self.process = ManagedProcess(
+            command, home / "caddy.log", name="caddy", env=env, cwd=home, ready=self._serves
+        ).start()
+
+    def _serves(self) -> bool:
+        try:
+            return self.get("/healthz").status_code == 200
+        except (httpx.TransportError, OSError):
+            return False
 
     def wait_ready(self) -> None:
-        def serves() -> bool:
-            if self.process.poll() is not None:
-                raise AssertionError(f"caddy exited: {self._log.name}")
-            try:
-                return self.get("/healthz").status_code == 200
-            except (httpx.TransportError, OSError):
-                return False
-
-        wait_for(serves, timeout=30, interval=0.2, what="caddy to serve HTTPS")
+        self.process.wait_ready(timeout=30)
 
     def get(self, path: str, **kwargs) -> httpx.Response:
         """A request over HTTPS, trusting only Caddy's local CA (no verify=False)."""
@@ -62,9 +60,7 @@ class Proxy:
         return httpx.get(self.url + path, verify=tls, timeout=kwargs.pop("timeout", 10), **kwargs)
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self._log.close()
+        self.process.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from support.waits import scaled
 from tests.deploy.compose import service
 from tests.processes import ROOT
 
@@ -24,7 +25,7 @@ def caddy(*args: str, home: Path, site_tls: str | None = None) -> subprocess.Com
         env["SITE_TLS"] = site_tls
     return subprocess.run(
         [CADDY, *args, "--config", CADDYFILE, "--adapter", "caddyfile"],
-        env=env, cwd=home, capture_output=True, text=True, timeout=60,
+        env=env, cwd=home, capture_output=True, text=True, timeout=scaled(60),
     )  # fmt: skip
 
 
@@ -53,13 +54,13 @@ def test_caddy_refuses_an_unknown_tls_mode(tmp_path):
 
 
 def test_the_caddyfile_is_formatted_as_caddy_fmt_writes_it(tmp_path):
-    done = subprocess.run([CADDY, "fmt", CADDYFILE], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([CADDY, "fmt", CADDYFILE], capture_output=True, text=True, timeout=scaled(60))
 
     assert done.stdout == CADDYFILE.read_text()
 
 
 def test_the_proxy_image_is_the_caddy_release_that_validates_the_caddyfile():
-    version = subprocess.run([CADDY, "version"], capture_output=True, text=True, timeout=60).stdout
+    version = subprocess.run([CADDY, "version"], capture_output=True, text=True, timeout=scaled(60)).stdout
 
     assert version.startswith("v" + service("proxy")["image"].removeprefix("caddy:") + " ")
 

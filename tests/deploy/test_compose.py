@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from support.waits import scaled
 from tests.deploy.compose import (
     COMPOSE_FILE,
     ENV_EXAMPLE,
@@ -54,7 +55,7 @@ def test_the_compose_file_validates_against_the_compose_spec_schema():
         [check, "--builtin-schema", "vendor.compose-spec", COMPOSE_FILE],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=scaled(60),
     )
 
     assert done.returncode == 0, done.stdout + done.stderr

@@ -16,11 +16,12 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from support.processes import ROOT, free_port
+from support.waits import scaled
 from tasks_api.models import TaskLaunch
 from tests.deploy.compose import service
 from tests.deploy.conftest import STATE_VOLUME, wait_while_running
 from tests.factories import CompanyFactory
-from tests.processes import ROOT, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
@@ -37,7 +38,7 @@ def wait_until_healthy(web, compose_env, others=()) -> None:
     check = [part.replace(":8000/", f":{web.port}/") for part in service("web")["healthcheck"]["test"][1:]]
 
     def healthy() -> bool:
-        return subprocess.run(check, env=compose_env, capture_output=True, timeout=10).returncode == 0
+        return subprocess.run(check, env=compose_env, capture_output=True, timeout=scaled(10)).returncode == 0
 
     wait_while_running(healthy, [web, *others], timeout=30, what="the web health check to pass")
 
@@ -48,7 +49,7 @@ def test_the_web_command_serves_the_admin_with_its_static_files_through_whitenoi
     # The image collects static files at build time, into the same STATIC_ROOT the web reads.
     collect = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=ROOT, env=compose_env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT, env=compose_env, capture_output=True, text=True, timeout=scaled(60),
     )  # fmt: skip
     assert collect.returncode == 0, collect.stderr
     web = start_web(start_service)
@@ -115,7 +116,9 @@ def run_health_check(name: str, compose_env: dict, env: dict, *, timeout: str | 
     if timeout:
         test = [part.replace("--timeout 10", f"--timeout {timeout}") for part in test]
     argv = ["sh", "-c", *test] if kind == "CMD-SHELL" else test
-    return subprocess.run(argv, env={**compose_env, **env}, capture_output=True, timeout=60).returncode
+    return subprocess.run(
+        argv, env={**compose_env, **env}, capture_output=True, timeout=scaled(60)
+    ).returncode
 
 
 def test_the_beat_command_publishes_a_database_schedule_recorded_as_launched_by_beat(
@@ -133,7 +136,7 @@ def test_the_beat_command_publishes_a_database_schedule_recorded_as_launched_by_
 
     launch = wait_while_running(
         lambda: TaskLaunch.objects.filter(launched_by="beat", periodic_task_name=schedule.name).first(),
-        [beat], timeout=20, what="beat to publish the schedule",
+        [beat], timeout=60, what="beat to publish the schedule",
     )  # fmt: skip
 
     assert launch.task_type == "sii.sync_f29_all_companies"

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.waits import scaled
 from tests.processes import ROOT
 
 DOCKERFILE = ROOT / "Dockerfile"
@@ -28,7 +29,9 @@ def position(keyword: str, contains: str) -> int:
 def test_hadolint_passes():
     hadolint = Path(sys.executable).parent / "hadolint"
     # Run from the root so that hadolint reads .hadolint.yaml, where ignored rules are explained.
-    done = subprocess.run([hadolint, DOCKERFILE], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [hadolint, DOCKERFILE], cwd=ROOT, capture_output=True, text=True, timeout=scaled(60)
+    )
 
     assert done.returncode == 0, done.stdout + done.stderr
 

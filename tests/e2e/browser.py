@@ -6,6 +6,7 @@ screenshots are kept under artifacts/browser/.
 
 from pathlib import Path
 
+from support.waits import scaled
 from tests.factories import UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
@@ -18,6 +19,12 @@ CHROMIUM_ARGS = [
 ]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 PASSWORD = "operator-pass-123"
+DEFAULT_TIMEOUT = 30  # seconds: Playwright's own default, before TEST_WAIT_SCALE
+
+
+def scaled_ms(seconds: float) -> float:
+    """A Playwright `timeout` (milliseconds) for a wait of `seconds`, stretched by TEST_WAIT_SCALE."""
+    return scaled(seconds) * 1000
 
 
 def shot(page, name: str) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, DEFAULT_TIMEOUT, SHOTS, scaled_ms
 
 
 @pytest.fixture
@@ -18,7 +18,9 @@ def browser_page() -> Iterator:
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(scaled_ms(DEFAULT_TIMEOUT))  # every wait, navigation included
+        yield page
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 

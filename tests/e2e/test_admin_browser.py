@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tasks_api.models import TaskLaunch
 from tasks_api.services.launches import task_launch
-from tests.e2e.browser import log_in, shot
+from tests.e2e.browser import log_in, scaled_ms, shot
 from tests.factories import CompanyFactory
 from tests.processes import wait_for
 
@@ -43,7 +43,7 @@ def yesterdays_failed_sync(simulator) -> tuple:
 
 def wait_until_the_run_succeeds(page, screenshot: str) -> None:
     """The run's page updates itself (no reload) until its status reads SUCCESS."""
-    page.wait_for_selector("#run-live .run-status[data-status=SUCCESS]", timeout=60_000)
+    page.wait_for_selector("#run-live .run-status[data-status=SUCCESS]", timeout=scaled_ms(60))
     shot(page, screenshot)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from tasks_api.models import TaskLaunch
 from tasks_api.services.launches import task_launch
-from tests.e2e.browser import log_in, shot
+from tests.e2e.browser import log_in, scaled_ms, shot
 from tests.factories import CompanyFactory, TaskLaunchFactory
 from tests.processes import wait_for
 from tests.runs import stored
@@ -74,7 +74,7 @@ def test_the_dashboard_follows_a_run_live_and_says_when_it_is_up_to_date(
     shot(page, "dashboard-live")
 
     stored(running, "SUCCESS", 1)
-    page.wait_for_selector("#live-state >> text=Up to date", timeout=15_000)  # no reload: htmx polled
+    page.wait_for_selector("#live-state >> text=Up to date", timeout=scaled_ms(15))  # no reload: htmx polled
     assert "Nothing is running." in page.inner_text("#running-now")
     shot(page, "dashboard-up-to-date")
 

@@ -6,7 +6,7 @@ import pytest
 
 from tasks_api.models import TaskLaunch
 from tasks_api.services.launches import task_launch
-from tests.e2e.browser import log_in, shot
+from tests.e2e.browser import log_in, scaled_ms, shot
 from tests.factories import CompanyFactory
 from tests.processes import wait_for
 from tests.runs import finished
@@ -37,7 +37,7 @@ def test_a_run_s_progress_bar_advances_without_a_reload_and_terminate_stops_it(
 
     page.goto(run_page(live_server, launch))
     page.evaluate("window.loadedOnce = true")  # gone if the page reloads
-    page.wait_for_selector("#run-progress", timeout=60_000)
+    page.wait_for_selector("#run-progress", timeout=scaled_ms(60))
     first = progress_text(page)
     shot(page, "console-01-run-progress")
     wait_for(lambda: progress_text(page) not in ("", first), timeout=60, interval=0.3, what="the next step")
@@ -50,7 +50,7 @@ def test_a_run_s_progress_bar_advances_without_a_reload_and_terminate_stops_it(
     page.wait_for_selector("#action-plan >> text=running: will be killed now")
     shot(page, "console-03-terminate-confirmation")
     page.click("button:has-text('Yes, terminate')")
-    page.wait_for_selector("#run-live .run-status[data-status=REVOKED]", timeout=60_000)
+    page.wait_for_selector("#run-live .run-status[data-status=REVOKED]", timeout=scaled_ms(60))
     page.wait_for_selector("#run-live >> text=Up to date")
     shot(page, "console-04-run-terminated")
     assert finished(launch.task_id).status == "REVOKED"
@@ -73,8 +73,8 @@ def test_a_fan_out_s_children_table_shows_which_child_failed_and_why(
     )  # fmt: skip
 
     page.goto(run_page(live_server, parent))
-    page.wait_for_selector("#run-summary >> text=1 of 2 children failed", timeout=90_000)
-    page.wait_for_selector("#run-live >> text=Up to date", timeout=60_000)
+    page.wait_for_selector("#run-summary >> text=1 of 2 children failed", timeout=scaled_ms(90))
+    page.wait_for_selector("#run-live >> text=Up to date", timeout=scaled_ms(60))
     shot(page, "console-05-fan-out-parent")
     page.click(".children-filter:has-text('Failure')")
     page.wait_for_selector(".children-page >> text=1 FAILURE children")

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from support.waits import scaled
 from tests.processes import ROOT, WorkerProcess, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +27,12 @@ def embedded_env(tmp_path, served_simulator):
 
 def manage(env: dict, *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=scaled(120),
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()

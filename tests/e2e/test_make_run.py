@@ -6,7 +6,6 @@ import os
 import pty
 import re
 import shutil
-import signal
 import subprocess
 import termios
 import time
@@ -14,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT, free_port, wait_for
+from support.processes import ROOT, ManagedProcess, free_port
+from support.waits import scaled, wait_for
 
 pytestmark = pytest.mark.e2e
 LABELLED = re.compile(r"\d\d:\d\d:\d\d [a-z]+(\.1)?\s* \| ")  # one clock: the supervisor's
@@ -25,7 +25,7 @@ def clean_copy(destination: Path) -> Path:
     """The repository's files as a clone would have them (tracked, plus new files not ignored)."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, check=True,
+        cwd=ROOT, capture_output=True, check=True, timeout=scaled(60),
     ).stdout.decode().split("\0")  # fmt: skip
     for name in filter(None, listed):
         if (ROOT / name).is_file():
@@ -40,7 +40,7 @@ class Curl:
 
     def __call__(self, *args: str) -> dict:
         done = subprocess.run(
-            ["curl", "-s", "-H", self.header, *args], capture_output=True, text=True, timeout=30
+            ["curl", "-s", "-H", self.header, *args], capture_output=True, text=True, timeout=scaled(30)
         )
         return json.loads(done.stdout)
 
@@ -86,11 +86,13 @@ class MakeRun:
         env = {k: v for k, v in os.environ.items() if k not in unset}
         settings = [f"VENV={ROOT / '.venv'}", f"WEB_PORT={web_port}", f"SII_SIMULATOR_PORT={simulator_port}"]
         self.terminal, tty = pty.openpty()
-        self.process = subprocess.Popen(
-            ["make", "run", *settings, *(f"{k}={v}" for k, v in variables.items())],
-            cwd=copy, env=env, stdin=tty, stdout=log.open("w"), stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_controlling_terminal,
-        )  # fmt: skip
+        # On a failed test, stop() sends SIGTERM to make's group (make passes it on to the
+        # supervisor), then SIGKILL after 90 s: the supervised processes' own sessions survive that.
+        self.process = ManagedProcess(
+            ["make", "run", *settings, *(f"{k}={v}" for k, v in variables.items())], log, name="make run",
+            env=env, cwd=copy, new_session=True, parent_death_signal=None, preexec=_controlling_terminal,
+            popen_options={"stdin": tty}, stop_timeout=90,
+        ).start()  # fmt: skip
         os.close(tty)
 
     def token(self) -> str:
@@ -113,13 +115,7 @@ class MakeRun:
         return self.log.read_text()
 
     def close(self) -> None:
-        if self.process.poll() is None:  # a failed test: make passes SIGTERM on to the supervisor
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)  # the processes' own sessions survive this
-                self.process.wait()
+        self.process.stop()
         os.close(self.terminal)
 
 
@@ -226,8 +222,9 @@ def _first(lines: list[str], text: str) -> int:
 
 def _answers(url: str) -> bool:
     done = subprocess.run(
-        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url], capture_output=True, text=True
-    )
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url],
+        capture_output=True, text=True, timeout=scaled(30),
+    )  # fmt: skip
     return done.stdout == "200"
 
 
@@ -235,5 +232,5 @@ def _slow_down_the_sii(simulator: str) -> None:
     fault = json.dumps({"path": "TMBCOC_InformeMensualBheRec.cgi", "fault": "delay:2000", "times": None})
     subprocess.run(
         ["curl", "-s", "-X", "POST", f"{simulator}/__sim__/faults", "-H", "Content-Type: application/json", "-d", fault],
-        check=True, capture_output=True,
+        check=True, capture_output=True, timeout=scaled(30),
     )  # fmt: skip

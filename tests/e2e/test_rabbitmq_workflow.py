@@ -14,6 +14,7 @@ from django.conf import settings
 from knox.models import AuthToken
 
 from sii.models import PurchaseDocument
+from support.waits import scaled
 from tasks_api.models import TaskLaunch
 from tests.factories import CompanyFactory, UserFactory
 from tests.processes import WebServer, WorkerProcess, free_port, wait_for, worker_env
@@ -41,7 +42,7 @@ class Rabbit:
 
 def rabbitmqctl(*args: str) -> str:
     return subprocess.run(
-        ["rabbitmqctl", "-q", *args], check=True, capture_output=True, text=True, timeout=60
+        ["rabbitmqctl", "-q", *args], check=True, capture_output=True, text=True, timeout=scaled(60)
     ).stdout
 
 

@@ -22,9 +22,11 @@ from django_celery_results.models import TaskResult
 from sii import rut as rut_helpers
 from sii.models import Company, FeeReceipt, PurchaseDocument, SaleDocument, Subscription
 from sii.simulator import data
+from support.processes import ManagedProcess, die_with_parent
+from support.waits import scaled, wait_for
 from tests.factories import SIMULATOR_CLAVE
 from tests.faults.servers import ThrowawayPostgres, ThrowawayRedis, remove_stale_dirs, scratch_dir
-from tests.processes import ROOT, WorkerProcess, die_with_parent, wait_for, worker_env
+from tests.processes import ROOT, WorkerProcess, worker_env
 
 ARTIFACTS = ROOT / "artifacts" / "faults"
 TEMPLATE = "faults_template"
@@ -136,7 +138,7 @@ class FaultSystem:
             broker_transport_options={"socket_timeout": 2, "socket_connect_timeout": 2},
         )
         self.workers: list[WorkerProcess] = []
-        self.beats: list[subprocess.Popen] = []
+        self.beats: list[ManagedProcess] = []
 
     # -- workers ----------------------------------------------------------------------------------
 
@@ -154,20 +156,13 @@ class FaultSystem:
     def start_reconciling_beat(self) -> None:
         """A real `celery beat`; with FAST_RECOVERY (every process here has it), its reconciler
         notices a lost message or a dead worker within seconds instead of a minute."""
-        log = (self.logs / "beat.log").open("w")
         command = [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "INFO", "--pidfile="]
-        beat = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent(),
-        )  # fmt: skip
-        self.beats.append(beat)
+        self.beats.append(ManagedProcess(command, self.logs / "beat.log", name="beat", env=self.env).start())
 
     def kill_workers(self) -> None:
         """SIGKILL every worker (their pool processes die with them: parent-death signal)."""
         for worker in self.workers:
-            if worker.process.poll() is None:
-                worker.process.kill()
-            worker.stop()  # reaps it and closes its log
+            worker.stop(signal.SIGKILL)
 
     def task_pid(self, task_id: str) -> int:
         """The pid of the pool process running `task_id` (the worker's answer to `inspect active`)."""
@@ -296,8 +291,7 @@ class FaultSystem:
     def close(self) -> None:
         self.kill_workers()  # throwaway: a warm shutdown would wait for any delayed request
         for beat in self.beats:
-            beat.kill()
-            beat.wait()
+            beat.stop(signal.SIGKILL)
         self.celery.close()
         connections[ALIAS].close()
         del connections[ALIAS]
@@ -321,7 +315,7 @@ def manage(env: dict[str, str], *args: str, timeout: float = 120) -> str:
     """`python manage.py <args>` with `env`; its stdout, stripped. Fails with its stderr."""
     done = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=timeout, preexec_fn=die_with_parent(),
+        timeout=scaled(timeout), preexec_fn=die_with_parent(),
     )  # fmt: skip
     assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stderr}"
     return done.stdout.strip()

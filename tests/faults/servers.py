@@ -13,7 +13,8 @@ import psycopg
 import redis
 from psycopg import sql
 
-from tests.processes import die_with_parent, free_port, wait_for
+from support.processes import ManagedProcess, free_port
+from support.waits import scaled
 
 DIR_PREFIX = "sii-faults-"
 StopMode = Literal["smart", "fast", "immediate"]
@@ -52,15 +53,16 @@ def _alive(pid: int) -> bool:
 
 def pg_bindir() -> Path:
     """Where initdb and postgres live (/usr/lib/postgresql/<version>/bin on Debian)."""
-    found = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True)
+    found = subprocess.run(
+        ["pg_config", "--bindir"], capture_output=True, text=True, check=True, timeout=scaled(30)
+    )
     return Path(found.stdout.strip())
 
 
 class _Server(ABC):
-    """What both servers share: one process, its directory and log, stop-by-signal, clean-up."""
+    """What both servers share: one managed process (restartable), its directory and log, clean-up."""
 
-    process: subprocess.Popen | None = None
-    log_path: Path
+    process: ManagedProcess
     root: Path
 
     @abstractmethod
@@ -69,30 +71,18 @@ class _Server(ABC):
 
     @property
     def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.process.running
+
+    @property
+    def log_path(self) -> Path:
+        return self.process.log_path
 
     def log_tail(self, lines: int = 40) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def _signal_and_wait(self, sig: int, timeout: float) -> None:
-        if not self.running:
-            return
-        assert self.process is not None
-        self.process.send_signal(sig)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def _exited_early(self, name: str) -> None:
-        if self.process is not None and self.process.poll() is not None:
-            raise AssertionError(f"{name} exited with {self.process.returncode}:\n{self.log_tail()}")
+        return self.process.log_tail(lines)
 
     def close(self) -> None:
         """Kill the server if it runs and remove its directory."""
-        self._signal_and_wait(signal.SIGKILL, timeout=10)
+        self.process.stop(signal.SIGKILL, timeout=10)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> Self:
@@ -120,7 +110,7 @@ class ThrowawayPostgres(_Server):
     STOP_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}
 
     def __init__(self, root: Path, *, port: int | None = None) -> None:
-        self.root, self.data, self.log_path = root, root / "data", root / "postgres.log"
+        self.root, self.data = root, root / "data"
         self.port = port or free_port()
         self.bindir = pg_bindir()
         as_root = os.geteuid() == 0
@@ -135,27 +125,27 @@ class ThrowawayPostgres(_Server):
             "--encoding=UTF8", "--locale=C",
             "--no-sync",  # initdb's own fsyncs only matter if the machine crashes, not the server
         ]  # fmt: skip
-        done = subprocess.run(initdb, capture_output=True, text=True, check=False, **self._as_postgres)
+        done = subprocess.run(
+            initdb, capture_output=True, text=True, check=False, timeout=scaled(120), **self._as_postgres
+        )
         if done.returncode:
             raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
-
-    def start(self, timeout: float = 30) -> None:
-        """Start the server (after a crash, recovery runs first) and wait until it accepts connections."""
         command = [
             self.bindir / "postgres", "-D", self.data, "-p", str(self.port),
             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.root}",
             "-c", "shared_buffers=32MB", "-c", "max_connections=50",
         ]  # fmt: skip
-        with self.log_path.open("a") as log:
-            # SIGQUIT is an immediate shutdown: the postmaster takes its backends down with it.
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=die_with_parent(signal.SIGQUIT), **self._as_postgres,
-            )  # fmt: skip
-        wait_for(self._accepts, timeout=timeout, interval=0.1, what=f"PostgreSQL on port {self.port}")
+        # SIGQUIT is an immediate shutdown: the postmaster takes its backends down with it.
+        self.process = ManagedProcess(
+            command, root / "postgres.log", name=f"PostgreSQL on port {self.port}", cwd=None, log_mode="a",
+            parent_death_signal=signal.SIGQUIT, ready=self._accepts, popen_options=self._as_postgres,
+        )  # fmt: skip
+
+    def start(self, timeout: float = 30) -> None:
+        """Start the server (after a crash, recovery runs first) and wait until it accepts connections."""
+        self.process.start().wait_ready(timeout, interval=0.1)
 
     def _accepts(self) -> bool:
-        self._exited_early("PostgreSQL")
         try:
             with psycopg.connect(self.url("postgres"), connect_timeout=1):
                 return True
@@ -165,7 +155,7 @@ class ThrowawayPostgres(_Server):
     def stop(self, mode: StopMode = "fast", timeout: float = 30) -> None:
         """smart waits for clients; fast disconnects them and checkpoints; immediate is a crash
         (no checkpoint: the next start replays the WAL)."""
-        self._signal_and_wait(self.STOP_SIGNALS[mode], timeout)
+        self.process.stop(self.STOP_SIGNALS[mode], timeout=timeout)
 
     def restart(self, mode: StopMode = "fast") -> None:
         self.stop(mode)
@@ -193,7 +183,7 @@ class ThrowawayPostgres(_Server):
 
     def close(self) -> None:
         # An immediate shutdown first, so no backend outlives the postmaster; then the files go.
-        self._signal_and_wait(signal.SIGQUIT, timeout=10)
+        self.process.stop(signal.SIGQUIT, timeout=10)
         super().close()
 
 
@@ -204,25 +194,23 @@ class ThrowawayRedis(_Server):
     def __init__(
         self, root: Path, *, appendonly: bool = True, appendfsync: str = "everysec", port: int | None = None
     ) -> None:
-        self.root, self.log_path = root, root / "redis.log"
+        self.root = root
         self.port = port or free_port()
-        self.appendonly, self.appendfsync = appendonly, appendfsync
         root.mkdir(parents=True, exist_ok=True)
+        command = [
+            "redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(root),
+            "--save", "",  # no RDB snapshots: persistence is the AOF's alone, or nothing
+            "--appendonly", "yes" if appendonly else "no", "--appendfsync", appendfsync,
+        ]  # fmt: skip
+        self.process = ManagedProcess(
+            command, root / "redis.log", name=f"Redis on port {self.port}", cwd=None, log_mode="a",
+            ready=self._answers,
+        )  # fmt: skip
 
     def start(self, timeout: float = 10) -> None:
-        command = [
-            "redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.root),
-            "--save", "",  # no RDB snapshots: persistence is the AOF's alone, or nothing
-            "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", self.appendfsync,
-        ]  # fmt: skip
-        with self.log_path.open("a") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent()
-            )
-        wait_for(self._answers, timeout=timeout, interval=0.05, what=f"Redis on port {self.port}")
+        self.process.start().wait_ready(timeout, interval=0.05)
 
     def _answers(self) -> bool:
-        self._exited_early("Redis")
         try:
             with self.client() as client:
                 return bool(client.ping())
@@ -231,11 +219,11 @@ class ThrowawayRedis(_Server):
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no final fsync; what the AOF has on disk is all that survives."""
-        self._signal_and_wait(signal.SIGKILL, timeout=10)
+        self.process.stop(signal.SIGKILL, timeout=10)
 
     def stop(self) -> None:
         """SIGTERM: Redis's clean shutdown (the AOF is flushed)."""
-        self._signal_and_wait(signal.SIGTERM, timeout=10)
+        self.process.stop(signal.SIGTERM, timeout=10)
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"

@@ -7,7 +7,6 @@ counts, one login per run) and every run ends in a true final state within a bou
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from datetime import datetime
@@ -16,9 +15,10 @@ import pytest
 from django.conf import settings
 from django_celery_results.models import TaskResult
 
+from support.processes import ManagedProcess
+from support.waits import wait_for
 from tasks_api.models import TaskLaunch
 from tests.faults.syncs import BHE, LOGIN, MONTHS, periods, sync_until_waiting_on_the_sii
-from tests.processes import ROOT, die_with_parent, wait_for
 
 pytestmark = pytest.mark.faults
 FAN_OUT = "sii.sync_documents_all_companies"
@@ -120,8 +120,9 @@ def test_a_fan_out_parent_revoked_mid_dispatch_publishes_no_child_after_the_revo
     system.start_worker(SII_FANOUT_BATCH_SIZE="3")
     revoker = revoke_the_fan_out_once_it_dispatches(system)
     parent = system.launch(FAN_OUT, **MONTHS)
-    assert revoker.wait(timeout=60) == 0, revoker.stderr.read()
-    revoke_committed_at = datetime.fromisoformat(revoker.stdout.read().strip().splitlines()[-1])
+    assert revoker.wait(timeout=60) == 0, revoker.log_tail()
+    committed = [line for line in revoker.log_tail().splitlines() if line.startswith(REVOKE_COMMITTED_AT)]
+    revoke_committed_at = datetime.fromisoformat(committed[-1].removeprefix(REVOKE_COMMITTED_AT))
 
     assert system.wait_status(parent, timeout=60).status == "REVOKED"
     children = children_of(system, parent)
@@ -149,7 +150,10 @@ def finished_ids(system):
     )
 
 
-def revoke_the_fan_out_once_it_dispatches(system) -> subprocess.Popen:
+REVOKE_COMMITTED_AT = "revoke committed at "
+
+
+def revoke_the_fan_out_once_it_dispatches(system) -> ManagedProcess:
     """A process that revokes the fan-out the moment its first children are recorded (a shell
     started beforehand: starting Django takes longer than a whole dispatch)."""
     code = (
@@ -158,12 +162,11 @@ def revoke_the_fan_out_once_it_dispatches(system) -> subprocess.Popen:
         f"while not TaskLaunch.objects.filter(task_type={FAN_OUT!r}, children__isnull=False).exists():\n"
         "    time.sleep(0.005)\n"
         f"task_revoke(task_id=TaskLaunch.objects.get(task_type={FAN_OUT!r}).task_id)\n"
-        "from django.utils import timezone\nprint(timezone.now().isoformat())\n"  # once committed
+        "from django.utils import timezone\n"
+        f"print({REVOKE_COMMITTED_AT!r} + timezone.now().isoformat())\n"  # once committed
     )
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=system.env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent(),
-    )  # fmt: skip
+    command = [sys.executable, "manage.py", "shell", "--no-imports", "-c", code]
+    return ManagedProcess(command, system.logs / "revoker.log", name="the revoker", env=system.env).start()
 
 
 def test_launches_the_broker_lost_are_published_again_and_each_runs_once(system):

@@ -41,7 +41,7 @@ def test_a_worker_warm_shut_down_mid_sync_finishes_it_and_a_new_worker_runs_noth
 
     worker.process.send_signal(signal.SIGTERM)
 
-    assert worker.process.wait(timeout=30) == 0
+    assert worker.wait(timeout=30) == 0
     # Warm shutdown: the run finished and was acknowledged, so nothing waits to be redelivered.
     assert system.wait_status(task_id, timeout=1).status == "SUCCESS"
     broker = system.redis.client()

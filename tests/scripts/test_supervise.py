@@ -5,14 +5,14 @@ import os
 import pty
 import re
 import signal
-import subprocess
 import sys
 import termios
 from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT, die_with_parent, wait_for
+from support.processes import ROOT, ManagedProcess
+from support.waits import wait_for
 
 # A process that says it is up, then on SIGTERM runs `on_term` and exits 0.
 TRAPPED = "sh -c 'trap \"{on_term}; exit 0\" TERM; echo up; while :; do sleep 0.05; done'"
@@ -24,11 +24,10 @@ class Supervised:
     def __init__(self, tmp_path: Path, procfile: str, *options: str) -> None:
         (tmp_path / "Procfile").write_text(procfile)
         self.log = tmp_path / "supervise.log"
-        self.process = subprocess.Popen(
-            [sys.executable, ROOT / "scripts" / "supervise.py", *options, tmp_path / "Procfile"],
-            stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=die_with_parent(),
-        )  # fmt: skip
+        command = [sys.executable, ROOT / "scripts" / "supervise.py", *options, tmp_path / "Procfile"]
+        self.process = ManagedProcess(
+            command, self.log, name="supervise.py", new_session=True, stop_timeout=30
+        ).start()
 
     def lines(self) -> list[str]:
         return self.log.read_text().splitlines()
@@ -37,6 +36,7 @@ class Supervised:
         wait_for(lambda: sum(text in line for line in self.lines()) >= count, timeout=20, what=text)
 
     def stop(self, sig: signal.Signals = signal.SIGINT) -> int:
+        """`sig` to the supervisor (its children have sessions of their own); its exit status."""
         self.process.send_signal(sig)
         return self.process.wait(timeout=30)
 
@@ -55,8 +55,7 @@ def supervise(tmp_path):
 
     yield start
     for supervised in started:
-        if supervised.process.poll() is None:
-            supervised.stop(signal.SIGTERM)
+        supervised.process.stop()
 
 
 def test_ctrl_c_stops_the_stages_in_the_declared_order_each_waited_for(supervise):
@@ -127,15 +126,18 @@ def test_ctrl_c_in_a_terminal_reaches_the_supervisor_only_so_make_exits_0(tmp_pa
     )
     log = tmp_path / "make.log"
     terminal, tty = pty.openpty()
-    make = subprocess.Popen(
-        ["make", "run"], cwd=tmp_path, stdin=tty, stdout=log.open("w"), stderr=subprocess.STDOUT,
-        start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
-    )  # fmt: skip
+    make = ManagedProcess(
+        ["make", "run"], log, name="make run", cwd=tmp_path, new_session=True, stop_timeout=30,
+        preexec=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0), popen_options={"stdin": tty},
+    ).start()  # fmt: skip
     os.close(tty)
-    wait_for(lambda: "| up" in log.read_text(), timeout=20, what="the process to start")
+    try:
+        wait_for(lambda: "| up" in log.read_text(), timeout=20, what="the process to start")
 
-    os.write(terminal, b"\x03")  # Ctrl-C: SIGINT to the terminal's foreground process group
-    assert make.wait(timeout=30) == 0  # in that group, make would die of the SIGINT itself
-    os.close(terminal)
+        os.write(terminal, b"\x03")  # Ctrl-C: SIGINT to the terminal's foreground process group
+        assert make.wait(timeout=30) == 0  # in that group, make would die of the SIGINT itself
+    finally:
+        make.stop()
+        os.close(terminal)
     assert "SIGINT received: stopping" in log.read_text()
     assert "quiet stopped" in log.read_text()

@@ -1,7 +1,6 @@
 """Exactly one beat: a lease in the database decides which of several beats sends schedules."""
 
 import signal
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -14,11 +13,13 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from config.celery import app as celery_app
+from support.processes import ROOT, ManagedProcess
+from support.waits import wait_for
 from tasks_api.beat import LEASE_NAME, LeasedDatabaseScheduler, beat_lease_check
 from tasks_api.models import SchedulerLease, TaskLaunch
 from tasks_api.selectors.leases import lease_holder_get
 from tasks_api.services.leases import lease_acquire, lease_release
-from tests.processes import ROOT, wait_for, worker_env
+from tests.processes import worker_env
 
 ARTIFACTS = ROOT / "artifacts"
 
@@ -169,35 +170,27 @@ MAX_INTERVAL = 1  # seconds beat sleeps at most between ticks; a standby checks 
 QUEUE = "beat-lease-test"  # no worker consumes it: the publishes stay out of other tests' way
 
 
-class BeatProcess:
-    """`celery -A config beat` with the project's scheduler, logging to `log_path`."""
+class BeatProcess(ManagedProcess):
+    """`celery -A config beat` with the project's scheduler, started at once, logging to artifacts/."""
 
     def __init__(self, *, env: dict[str, str], tmp_path: Path, name: str) -> None:
-        self.log_path = ARTIFACTS / f"beat-{name}.log"
         command = [
             sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
             "--max-interval", str(MAX_INTERVAL),
             "--pidfile", str(tmp_path / f"beat-{name}.pid"), "--schedule", str(tmp_path / f"beat-{name}"),
         ]  # fmt: skip
-        self._log = self.log_path.open("w")
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        super().__init__(
+            command, ARTIFACTS / f"beat-{name}.log", name=f"beat {name}", env=env, stop_timeout=15
         )
+        self.start()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
     def holds_the_lease(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"beat exited early:\n{self.log()[-3000:]}")
+        self.check_alive()
         holder = lease_holder_get(name=LEASE_NAME) or ""
-        return f":{self.process.pid}:" in holder
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=15)
-        self._log.close()
+        return f":{self.pid}:" in holder
 
 
 @pytest.fixture
