@@ -73,6 +73,14 @@ def run_claimed(
     return None if row is None else (bool(row[0]), bool(row[1]))
 
 
+# Revoked itself, or its fan-out parent was: a child published before the parent's revoke
+# reached it never runs after that revoke (the revoke marks the children a moment later).
+_REVOKED_SQL = (
+    "(revoke_requested_at IS NOT NULL OR EXISTS (SELECT 1 FROM {table} AS parent "
+    "WHERE parent.task_id = {table}.parent_id AND parent.revoke_requested_at IS NOT NULL))"
+)
+
+
 @cache
 def _claimed_sql() -> str:
     table = connection.ops.quote_name(TaskLaunch._meta.db_table)
@@ -84,7 +92,7 @@ def _claimed_sql() -> str:
         f"claimed_at = CASE WHEN {exhausted} THEN claimed_at ELSE now() END, "
         f"deliveries = CASE WHEN {exhausted} THEN deliveries ELSE deliveries + 1 END "
         "WHERE task_id = %(task_id)s "
-        "RETURNING task_id, deliveries, claimed_by <> '' AS claimed, revoke_requested_at IS NOT NULL AS revoked), "
+        f"RETURNING task_id, deliveries, claimed_by <> '' AS claimed, {_REVOKED_SQL.format(table=table)} AS revoked), "
         f"{attempts.attempt_insert_sql('claimed')} SELECT claimed, revoked FROM claimed"
     )
 
@@ -109,7 +117,8 @@ def _claimed_in_orm(
     attempts.attempt_lost(task_id=task_id, message=attempts.WORKER_DIED)
     if claimed:
         attempts.attempt_begin(task_id=task_id, number=launch.deliveries + 1, worker=worker, pid=pid)
-    return claimed, launch.is_revoked
+    parent_revoked = TaskLaunch.objects.filter(task_id=launch.parent_id, revoke_requested_at__isnull=False)
+    return claimed, launch.is_revoked or (launch.parent_id is not None and parent_revoked.exists())
 
 
 def run_delivery_skipped(*, task_id: str, worker: str, pid: int, reason: str) -> None:

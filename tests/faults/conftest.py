@@ -32,6 +32,13 @@ ARTIFACTS = ROOT / "artifacts" / "faults"
 TEMPLATE = "faults_template"
 ALIAS = "faults"  # the Django database alias of the current test's throwaway database
 FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
+DISAGREEING_RUNS = """
+    SELECT run.task_id, run.status, result.status FROM tasks_api_tasklaunch AS run
+    LEFT JOIN django_celery_results_taskresult AS result ON result.task_id = run.task_id
+    WHERE result.status IS DISTINCT FROM run.status AND NOT (result.status IS NULL AND (
+        run.status = 'PENDING' OR (run.status = 'FAILURE' AND run.enqueued IS FALSE)
+        OR (run.status = 'REVOKED' AND run.revoke_requested_at IS NOT NULL)))
+"""
 # The reconciler every 5 s, trusting a claim and an empty queue for 5 s (defaults: 30, 30, 60).
 FAST_RECOVERY = {
     "TASKS_API_RECONCILE_SECONDS": "5", "TASKS_API_ORPHAN_AFTER_SECONDS": "5",
@@ -106,6 +113,8 @@ def system(request, fault_dir, fault_postgres, fault_database, fault_redis, serv
     built.open_alias(real_ensure_connection)
     try:
         yield built
+        built.kill_workers()  # nothing moves while the run rows and the results are compared
+        assert built.runs_disagreeing_with_their_results() == []
     finally:
         built.close()
 
@@ -236,6 +245,14 @@ class FaultSystem:
                 return None
 
         return self._wait(reached, timeout=timeout, what=f"task {task_id} to reach {statuses}")
+
+    def runs_disagreeing_with_their_results(self) -> list[tuple]:
+        """Runs whose stored state is not the result backend's, read in one statement (one
+        snapshot). A run with no result may be waiting, have failed to publish, or be revoked
+        before any worker had it (a fan-out's child born revoked)."""
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(DISAGREEING_RUNS)
+            return cursor.fetchall()
 
     def synced_keys(self, company: Company) -> dict[str, list[tuple]]:
         """The company's stored rows by their unique keys (duplicates would show twice)."""

@@ -126,6 +126,19 @@ def test_a_run_revoked_before_it_started_is_claimed_as_revoked_so_the_worker_sto
     run_release(task_id=launch.task_id)
 
 
+def test_a_child_whose_fan_out_parent_was_revoked_is_claimed_as_revoked_before_it_is_marked():
+    # The revoke commits the parent's revocation, then the children's: in between, none runs.
+    parent = TaskLaunchFactory(task_type="sii.sync_documents_all_companies", params={})
+    child = TaskLaunchFactory(parent=parent, launched_by="fanout")
+    child_of_another = TaskLaunchFactory(parent=TaskLaunchFactory(task_type=parent.task_type, params={}))
+    TaskLaunch.objects.filter(pk=parent.pk).update(revoke_requested_at=timezone.now())
+
+    assert claim(child) is Claim.REVOKED
+    assert claim(child_of_another) is Claim.CLAIMED
+    run_release(task_id=child.task_id)
+    run_release(task_id=child_of_another.task_id)
+
+
 def test_a_run_with_no_launch_record_is_claimed_without_counting_anything():
     assert run_claim(task_id="published-by-hand", max_lost=3, worker="w") is Claim.CLAIMED
     run_release(task_id="published-by-hand")
