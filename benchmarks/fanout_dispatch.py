@@ -121,7 +121,7 @@ def _bare_celery():
     """Without this project's before_task_publish receiver, as a plain Celery app publishes."""
     from celery.signals import before_task_publish
 
-    from tasks_api import signals
+    from tasks_api.worker import signals
 
     uid = "tasks_api.record_external_launch"
     before_task_publish.disconnect(dispatch_uid=uid)

@@ -4,7 +4,7 @@ from typing import Any
 
 from celery import shared_task
 
-from tasks_api.tasks import RecordedTask
+from tasks_api.worker.tasks import RecordedTask
 
 
 @shared_task(bind=True, base=RecordedTask, name="bench.noop")

@@ -9,6 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("sii_tasks")
 # Every CELERY_* Django setting configures Celery; one place for configuration.
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
-# Each worker pushes its stats snapshot for the API on a timer (tasks_api/worker_snapshot.py).
-app.steps["consumer"].add("tasks_api.worker_snapshot:SnapshotPush")
+app.autodiscover_tasks()  # each app's tasks module (sii.tasks)
+app.autodiscover_tasks(["tasks_api.worker"])  # the control plane's own (reconciler, expiries)
+# Each worker pushes its stats snapshot for the API on a timer (tasks_api/worker/snapshot.py).
+app.steps["consumer"].add("tasks_api.worker.snapshot:SnapshotPush")

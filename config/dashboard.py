@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from sii.admin.dashboard import failing_companies
-from tasks_api.admin.dashboard import dashboard_sections, runs_visible
+from tasks_api.console.dashboard import dashboard_sections, runs_visible
 
 
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # An API body over TASKS_API_MAX_BODY_BYTES answers 413 JSON before anything reads it.
-    "tasks_api.middleware.ApiRequestSizeMiddleware",
+    "tasks_api.api.middleware.ApiRequestSizeMiddleware",
     # Static files (the admin's, the API docs') served by the app itself, compressed and cached.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -232,7 +232,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # https://docs.djangoproject.com/en/5.2/ref/settings/#authentication-backends
 # Django's model backend, loading a user's permissions in one query instead of two: every API
 # request checks one.
-AUTHENTICATION_BACKENDS = ["tasks_api.authentication.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["tasks_api.api.authentication.ModelBackend"]
 
 # Cache
 # ------------------------------------------------------------------------------
@@ -265,14 +265,14 @@ CACHES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # knox's tokens, checked in one query (knox's own class takes two per request)
-        "tasks_api.authentication.TokenAuthentication",
+        "tasks_api.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["tasks_api.parsers.GuardedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tasks_api.api.parsers.GuardedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "tasks_api.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "tasks_api.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 # https://jazzband.github.io/django-rest-knox/settings/
@@ -380,7 +380,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 # Results in the database (django-celery-results), with name, args and worker recorded.
-CELERY_RESULT_BACKEND = "tasks_api.results:RecordedDatabaseBackend"
+CELERY_RESULT_BACKEND = "tasks_api.worker.results:RecordedDatabaseBackend"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
 # A database outage of a minute or two: result writes wait (exponential backoff, at most 10 s
@@ -455,7 +455,7 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 # https://django-celery-beat.readthedocs.io/
-CELERY_BEAT_SCHEDULER = "tasks_api.beat:LeasedDatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "tasks_api.worker.beat:LeasedDatabaseScheduler"
 # Only the beat holding this lease (a database row) sends schedules; a standby takes over this long
 # after the holder stops renewing it.
 BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 30, minimum=5)

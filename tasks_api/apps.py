@@ -10,5 +10,5 @@ class TasksApiConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the publish recorder, and the workers' metrics (finished runs, flush at task end).
-        from tasks_api import signals  # noqa: F401
         from tasks_api.metrics import worker  # noqa: F401
+        from tasks_api.worker import signals  # noqa: F401

@@ -3,6 +3,6 @@ types, their parameters and console hooks) and the base class its Celery tasks r
 
 from tasks_api.params import StrictIntegerField, TaskParamsSerializer
 from tasks_api.registry import ConsoleHooks, TaskType
-from tasks_api.tasks import RecordedTask
+from tasks_api.worker.tasks import RecordedTask
 
 __all__ = ["ConsoleHooks", "RecordedTask", "StrictIntegerField", "TaskParamsSerializer", "TaskType"]

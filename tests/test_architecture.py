@@ -67,3 +67,38 @@ def test_every_type_ignore_names_its_error_code_and_says_why():
     ]
 
     assert unexplained == []
+
+
+# tasks_api's layers, lowest first: a module imports only from its own layer or lower ones, and an
+# edge (api, worker, console) never from another edge. The wiring modules (apps, admin's
+# autodiscovery, the public faces and the management commands) may import any edge.
+CORE = {"models", "states", "sql", "registry", "params", "permissions", "redis_clients", "snapshots", "runs"}
+LAYERS = {**dict.fromkeys(CORE, 0), "selectors": 1, "services": 2, "metrics": 2}
+WIRING = {"apps", "admin", "catalog", "launching", "management"}
+
+
+def tasks_api_layer(module: str) -> tuple[int, str] | None:
+    parts = module.split(".")
+    if parts[0] != "tasks_api" or len(parts) < 2:
+        return None
+    return LAYERS.get(parts[1], 3), parts[1]
+
+
+def layer_violations() -> list[str]:
+    found = []
+    for path in sorted((ROOT / "tasks_api").rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        mine = tasks_api_layer(module)
+        if mine is None or mine[1] in WIRING:
+            continue
+        for imported in imported_modules(path):
+            other = tasks_api_layer(imported)
+            if other and (other[0] > mine[0] or (other[0] == mine[0] == 3 and other[1] != mine[1])):
+                found.append(f"{module} -> {imported}")
+    return found
+
+
+def test_no_layer_of_tasks_api_imports_a_higher_one_nor_an_edge_another_edge():
+    assert layer_violations() == []

@@ -44,13 +44,13 @@ def test_the_check_sees_every_form_of_import(tmp_path):
     module = tmp_path / "m.py"
     module.write_text(
         "from tasks_api import console, models\nimport tasks_api.sql\n"
-        "def f():\n    from tasks_api.admin.display import number\n"
+        "def f():\n    from tasks_api.console.display import number\n"
     )
 
     assert tasks_api_modules(module) - PUBLIC == {
         "tasks_api.models",
         "tasks_api.sql",
-        "tasks_api.admin.display",
+        "tasks_api.console.display",
     }
 
 

@@ -3,8 +3,8 @@
 from django.db.models import Min
 from django.utils import timezone
 
-from tasks_api.beat import LEASE_NAME
 from tasks_api.models import SchedulerLease, TaskLaunch
+from tasks_api.selectors.leases import BEAT_LEASE as LEASE_NAME
 from tasks_api.selectors.stats import celery_stats_get
 
 

@@ -7,11 +7,11 @@ runs' queries. transitions and attempts are the control plane's own.
 from typing import TYPE_CHECKING
 
 from tasks_api.models import RunAttempt, TaskLaunch
-from tasks_api.selectors.runs import run_attempts, task_runs
+from tasks_api.runs.queries import run_attempts, task_runs
 from tasks_api.states import FINISHED, STATUSES, UNFINISHED
 
 if TYPE_CHECKING:
-    from tasks_api.selectors.runs import TaskRun
+    from tasks_api.runs.queries import TaskRun
 
 __all__ = [
     "FINISHED",

@@ -22,7 +22,7 @@ from django_celery_results.models import TaskResult
 from tasks_api.models import TaskLaunch
 from tasks_api.runs import attempts
 from tasks_api.runs.errors import exception_message, launch_failure_message
-from tasks_api.services.notifications import run_finished_notify
+from tasks_api.runs.notifications import run_finished_notify
 from tasks_api.sql import fetch_one
 from tasks_api.states import FINISHED
 

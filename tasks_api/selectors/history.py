@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from tasks_api.models import TaskLaunch
-from tasks_api.selectors.runs import task_runs
+from tasks_api.runs.queries import task_runs
 
 
 def task_runs_history(

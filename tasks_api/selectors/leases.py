@@ -4,6 +4,8 @@ from django.db.models.functions import Now
 
 from tasks_api.models import SchedulerLease
 
+BEAT_LEASE = "celery.beat"  # the lease whose holder is the one beat that sends schedules
+
 
 def lease_holder_get(*, name: str) -> str | None:
     """The holder of the lease while it is unexpired; None when nobody holds it."""

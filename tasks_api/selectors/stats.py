@@ -1,7 +1,7 @@
 """Worker and queue statistics: the snapshots the workers push, and the queues' lengths.
 
 No request waits on the workers: each pushes its snapshot every few seconds
-(tasks_api/worker_snapshot.py); a request reads them from the shared cache.
+(tasks_api/worker/snapshot.py); a request reads them from the shared cache.
 """
 
 import logging
@@ -10,7 +10,7 @@ from contextlib import suppress
 from celery import Celery, current_app
 from kombu.exceptions import ChannelError
 
-from tasks_api.worker_snapshot import snapshots_read, stats_key, stats_store
+from tasks_api.snapshots import snapshots_read, stats_key, stats_store
 
 logger = logging.getLogger(__name__)
 # However many requests poll, the broker is asked for the queues' lengths once per this many seconds.

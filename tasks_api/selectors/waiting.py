@@ -1,6 +1,6 @@
 """A run's status once it finishes, waiting at most so long, without a database connection meanwhile.
 
-With Redis (tasks_api.services.notifications) the request subscribes to the run's channel first,
+With Redis (tasks_api.runs.notifications) the request subscribes to the run's channel first,
 then reads the status (so a finish between the two cannot be missed) and sleeps on the Redis
 socket; it reads the status again when woken or at the end. It keeps its database connection for
 the first CONNECTION_HOLD_SECONDS (most runs a program waits on finish within moments, and a
@@ -13,8 +13,8 @@ from time import monotonic, sleep
 from django.conf import settings
 from django.db import connection
 
+from tasks_api.runs.notifications import FinishListener, run_finished_listener
 from tasks_api.selectors.status import task_status_get
-from tasks_api.services.notifications import FinishListener, run_finished_listener
 from tasks_api.states import FINISHED
 
 CONNECTION_HOLD_SECONDS = 1.0

@@ -151,7 +151,7 @@ def test_exactly_one_beat_runs_the_database_scheduler():
 
     assert beats == ["beat"]
     assert service("beat")["deploy"]["replicas"] == 1
-    assert "--scheduler tasks_api.beat:LeasedDatabaseScheduler" in command("beat")
+    assert "--scheduler tasks_api.worker.beat:LeasedDatabaseScheduler" in command("beat")
 
 
 def test_the_simulator_rabbitmq_and_monitoring_run_only_in_their_profiles():

@@ -6,7 +6,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tasks_api.admin.runs import TaskLaunchAdmin
+from tasks_api.console.runs import TaskLaunchAdmin
 from tasks_api.models import TaskLaunch
 from tests.factories import CompanyFactory, TaskLaunchFactory
 from tests.runs import CHANGELIST, failed_run, stored

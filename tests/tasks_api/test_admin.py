@@ -10,7 +10,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
-from tasks_api.selectors.runs import task_runs
+from tasks_api.runs.queries import task_runs
 from tests.factories import CompanyFactory, TaskLaunchFactory, UserFactory
 from tests.runs import CHANGELIST, failed_run, stored
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tasks_api.admin.display import duration_text
+from tasks_api.console.display import duration_text
 
 
 @pytest.mark.parametrize(

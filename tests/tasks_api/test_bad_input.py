@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from tasks_api import exceptions
+from tasks_api.api import exceptions
 from tasks_api.models import TaskLaunch
 from tests.tasks_api.conftest import client_for, user_in
 

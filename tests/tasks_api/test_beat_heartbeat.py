@@ -6,8 +6,8 @@ import os
 import pytest
 
 from config.celery import app as celery_app
-from tasks_api.beat import LEASE_NAME, LeasedDatabaseScheduler
 from tasks_api.services.leases import lease_acquire
+from tasks_api.worker.beat import LEASE_NAME, LeasedDatabaseScheduler
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_a_heartbeat_file_that_cannot_be_written_is_logged_and_the_tick_goes_on(
     (tmp_path / "a file").write_text("")
     settings.BEAT_HEARTBEAT_FILE = tmp_path / "a file" / "beat.heartbeat"
 
-    with caplog.at_level(logging.WARNING, logger="tasks_api.beat"):
+    with caplog.at_level(logging.WARNING, logger="tasks_api.worker.beat"):
         assert scheduler.tick() >= 0
 
     assert scheduler.holding is True

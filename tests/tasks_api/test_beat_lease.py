@@ -15,10 +15,10 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from config.celery import app as celery_app
 from support.processes import ROOT, ManagedProcess
 from support.waits import wait_for
-from tasks_api.beat import LEASE_NAME, LeasedDatabaseScheduler, beat_lease_check
 from tasks_api.models import SchedulerLease, TaskLaunch
 from tasks_api.selectors.leases import lease_holder_get
 from tasks_api.services.leases import lease_acquire, lease_release
+from tasks_api.worker.beat import LEASE_NAME, LeasedDatabaseScheduler, beat_lease_check
 from tests.processes import worker_env
 
 ARTIFACTS = ROOT / "artifacts"
@@ -228,7 +228,7 @@ def every_second(transactional_db) -> PeriodicTask:
 
 
 def sends(schedule: PeriodicTask) -> int:
-    """Every publish is recorded as a TaskLaunch (tasks_api.signals), beat's with the schedule's name."""
+    """Every publish is recorded as a TaskLaunch (tasks_api.worker.signals), beat's with the schedule's name."""
     return TaskLaunch.objects.filter(periodic_task_name=schedule.name).count()
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from tasks_api.models import TaskLaunch
-from tasks_api.worker_snapshot import snapshot_push, stats_key, stats_store
+from tasks_api.snapshots import snapshot_push, stats_key, stats_store
 from tests.factories import TaskLaunchFactory, UserFactory
 from tests.runs import failed_run, stored
 from tests.tasks_api.conftest import user_in

@@ -11,7 +11,7 @@ from django.utils import timezone
 from tasks_api.models import IdempotencyKey, TaskLaunch
 from tasks_api.services import catalog as catalog_service
 from tasks_api.services.idempotency import idempotency_keys_expire
-from tasks_api.tasks import reconcile_runs
+from tasks_api.worker.tasks import reconcile_runs
 from tests.factories import CompanyFactory, TaskLaunchFactory, UserFactory
 from tests.tasks_api.conftest import client_for
 
@@ -116,7 +116,7 @@ def test_a_key_past_its_24_hours_launches_again_and_the_reconciler_deletes_old_k
 
 
 def test_the_periodic_reconcile_task_expires_keys(monkeypatch):
-    monkeypatch.setattr("tasks_api.tasks.runs_reconcile", lambda: {"published": 0})
+    monkeypatch.setattr("tasks_api.worker.tasks.runs_reconcile", lambda: {"published": 0})
     user = UserFactory()
     IdempotencyKey.objects.create(user=user, key="k", fingerprint="f")
     IdempotencyKey.objects.filter(key="k").update(created_at=timezone.now() - timedelta(days=2))
@@ -141,7 +141,7 @@ def test_concurrent_duplicates_never_launch_twice(monkeypatch, quiet_broker):
         threading.Event().wait(0.5)
         return launched(**kwargs)
 
-    monkeypatch.setattr("tasks_api.views.task_launch_validated", slow_launch)
+    monkeypatch.setattr("tasks_api.api.views.task_launch_validated", slow_launch)
     answers = []
 
     def post():

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tasks_api.beat import LEASE_NAME
 from tasks_api.metrics import metric_names, metrics_flush
 from tasks_api.metrics.buffer import MetricsBuffer
 from tasks_api.metrics.families import families, sample_key
@@ -19,6 +18,7 @@ from tasks_api.metrics.stores import DatabaseMetricsStore, RedisMetricsStore, me
 from tasks_api.models import SchedulerLease
 from tasks_api.services.launches import task_launch
 from tasks_api.services.revocations import TaskAlreadyFinished, task_revoke
+from tasks_api.worker.beat import LEASE_NAME
 from tests.factories import TaskLaunchFactory
 from tests.metrics import TOKEN, scrape, scraped_families, value
 from tests.processes import free_port, wait_for

@@ -8,7 +8,7 @@ from django_celery_results.models import TaskResult
 
 from config.celery import app as celery_app
 from tasks_api.models import TaskLaunch
-from tasks_api.results import RecordedDatabaseBackend
+from tasks_api.worker.results import RecordedDatabaseBackend
 from tests.factories import TaskLaunchFactory
 
 pytestmark = pytest.mark.django_db

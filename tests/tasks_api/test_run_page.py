@@ -5,8 +5,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from tasks_api.admin import display
-from tasks_api.admin.run_page import progress, run_summary
+from tasks_api.console import display
+from tasks_api.console.run_page import progress, run_summary
 from tasks_api.models import TaskLaunch
 from tasks_api.selectors.children import children_status_counts
 from tests.factories import TaskLaunchFactory, UserFactory

@@ -8,9 +8,9 @@ from celery.worker import state as worker_state
 from django.conf import settings
 from kombu.pidbox import Mailbox
 
-from tasks_api import worker_snapshot
 from tasks_api.selectors.stats import celery_stats_get
-from tasks_api.worker_snapshot import snapshot_drop, snapshot_push
+from tasks_api.snapshots import snapshot_drop, snapshot_push
+from tasks_api.worker import snapshot as worker_snapshot
 from tests.factories import CompanyFactory, UserFactory
 from tests.processes import WorkerProcess, wait_for, worker_env
 from tests.tasks_api.conftest import client_for

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.core.cache import caches
 
-from tasks_api.throttles import LaunchRateThrottle
+from tasks_api.api.throttles import LaunchRateThrottle
 from tests.factories import CompanyFactory
 from tests.processes import manage_check
 from tests.tasks_api.conftest import client_for, user_in

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from config.celery import app as celery_app
-from tasks_api.worker_snapshot import stats_key, stats_store
+from tasks_api.snapshots import stats_key, stats_store
 from tests.factories import UserFactory
 from tests.tasks_api.conftest import user_in
 from tests.tasks_api.test_dashboard import one_worker

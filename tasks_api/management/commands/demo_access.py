@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from rest_framework.exceptions import AuthenticationFailed
 
-from tasks_api.authentication import TokenAuthentication
+from tasks_api.api.authentication import TokenAuthentication
 from tasks_api.services.api_tokens import ApiTokenError, api_token_create, api_token_revoke
 
 USERNAME = "admin"

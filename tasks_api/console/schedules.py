@@ -18,7 +18,7 @@ from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from tasks_api import permissions
-from tasks_api.admin import display
+from tasks_api.console import display
 from tasks_api.registry import UnknownTaskType
 from tasks_api.services.catalog import FanOutAlreadyRunning, InvalidParams, task_launch_validated
 from tasks_api.services.launches import TaskLaunchFailed

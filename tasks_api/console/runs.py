@@ -16,7 +16,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
 from tasks_api import permissions
-from tasks_api.admin import (
+from tasks_api.console import (
     actions,
     columns,
     display,
@@ -28,11 +28,11 @@ from tasks_api.admin import (
     subjects,
 )
 from tasks_api.models import TaskLaunch
-from tasks_api.selectors.runs import task_runs
+from tasks_api.runs.queries import task_runs
 from tasks_api.states import FINISHED
 
 if TYPE_CHECKING:
-    from tasks_api.selectors.runs import TaskRun
+    from tasks_api.runs.queries import TaskRun
 
     TaskRunPage = TaskRun
 

@@ -7,7 +7,7 @@ database goes away mid-run, records every delivery as an attempt (a duplicate it
 when a retry is due), reports progress into the result's meta and records the children a
 fan-out parent publishes. It also defines the
 reconciler, the periodic task that finishes what lost messages and dead workers left behind.
-(Finished runs are announced to waiting API requests by the result backend, tasks_api.results.)
+(Finished runs are announced to waiting API requests by the result backend, tasks_api.worker.results.)
 """
 
 import logging
@@ -23,7 +23,6 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from tasks_api.metrics.core import run_retried_count
-from tasks_api.results import is_transient_database_error
 from tasks_api.runs.transitions import run_delivery_skipped
 from tasks_api.selectors.launches import task_launch_is_revoked
 from tasks_api.services.api_tokens import api_tokens_expire
@@ -32,6 +31,7 @@ from tasks_api.services.fanout import task_launch_children
 from tasks_api.services.idempotency import idempotency_keys_expire
 from tasks_api.services.launches import TaskRevoked
 from tasks_api.services.reconcile import runs_reconcile
+from tasks_api.worker.results import is_transient_database_error
 
 logger = logging.getLogger(__name__)
 # Carried from retry to retry in the message headers: database outages this run went through.

@@ -66,7 +66,7 @@ class TokenAuthentication(auth.TokenAuthentication):
 class TokenAuthenticationScheme(KnoxTokenScheme):
     """The OpenAPI security scheme of this class: knox's."""
 
-    target_class = "tasks_api.authentication.TokenAuthentication"
+    target_class = "tasks_api.api.authentication.TokenAuthentication"
 
 
 def _tokens_with_key(key: str) -> list[tuple[AuthToken, ApiTokenLabel | None]]:

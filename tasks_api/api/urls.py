@@ -3,8 +3,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from tasks_api.run_views import CeleryRunsView, TaskAttemptsView, TaskChildrenView, TaskRelaunchView
-from tasks_api.views import CeleryStatsView, CeleryTaskViewSet
+from tasks_api.api.run_views import CeleryRunsView, TaskAttemptsView, TaskChildrenView, TaskRelaunchView
+from tasks_api.api.views import CeleryStatsView, CeleryTaskViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("tasks", CeleryTaskViewSet, basename="celery-task")

@@ -6,7 +6,7 @@ from django_celery_results.admin import GroupResultAdmin, TaskResultAdmin
 from django_celery_results.models import GroupResult, TaskResult
 from unfold.admin import ModelAdmin
 
-from tasks_api.admin import display
+from tasks_api.console import display
 from tasks_api.models import TaskLaunch
 
 admin.site.unregister(TaskResult)

@@ -7,7 +7,7 @@ poll can replace it out of band (htmx hx-swap-oob) without reloading the page.
 from django.utils import timezone
 from django.utils.html import format_html
 
-from tasks_api.admin import display
+from tasks_api.console import display
 from tasks_api.states import FINISHED
 
 LIVE_CELLS = ("status", "when", "duration", "error")

@@ -7,7 +7,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from rest_framework import status
 
-from tasks_api.exceptions import is_api_request, json_error
+from tasks_api.api.exceptions import is_api_request, json_error
 
 
 class ApiRequestSizeMiddleware:

@@ -10,7 +10,7 @@ from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from tasks_api.admin import actions, display
+from tasks_api.console import actions, display
 from tasks_api.models import TaskLaunch
 
 SHOWN = 20  # runs listed on the confirmation page; the count covers them all

@@ -1,6 +1,6 @@
 """The Celery Tasks API: list, launch, status (with wait), revoke and stats. Thin: validate, call, shape.
 
-The run history, a parent's children and relaunch are in tasks_api.run_views.
+The run history, a parent's children and relaunch are in tasks_api.api.run_views.
 """
 
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
@@ -13,15 +13,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tasks_api import examples, permissions
-from tasks_api.exceptions import Conflict
-from tasks_api.launch_answers import IDEMPOTENCY_KEY, launch_response
-from tasks_api.queries import query_validated
-from tasks_api.selectors.catalog import task_types_list
-from tasks_api.selectors.stats import celery_stats_get
-from tasks_api.selectors.status import UNKNOWN, task_status_get
-from tasks_api.selectors.waiting import task_status_wait
-from tasks_api.serializers import (
+from tasks_api import permissions
+from tasks_api.api import examples
+from tasks_api.api.exceptions import Conflict
+from tasks_api.api.launch_answers import IDEMPOTENCY_KEY, launch_response
+from tasks_api.api.queries import query_validated
+from tasks_api.api.serializers import (
     CeleryStatsSerializer,
     ErrorDetailSerializer,
     StrictBodiesSchema,
@@ -36,9 +33,13 @@ from tasks_api.serializers import (
     launch_envelopes,
     task_id_is_possible,
 )
+from tasks_api.api.throttles import LaunchRateThrottle
+from tasks_api.selectors.catalog import task_types_list
+from tasks_api.selectors.stats import celery_stats_get
+from tasks_api.selectors.status import UNKNOWN, task_status_get
+from tasks_api.selectors.waiting import task_status_wait
 from tasks_api.services.catalog import task_launch_validated
 from tasks_api.services.revocations import TaskAlreadyFinished, TaskNotFound, task_revoke
-from tasks_api.throttles import LaunchRateThrottle
 
 TAG = "Celery Tasks"
 ERRORS = {401: ErrorDetailSerializer, 403: ErrorDetailSerializer}

@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from tasks_api.admin import display
+from tasks_api.console import display
 from tasks_api.registry import catalog
 from tasks_api.services.catalog import FanOutAlreadyRunning, task_relaunch_checked
 from tasks_api.services.launches import TaskLaunchFailed

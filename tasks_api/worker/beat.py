@@ -12,11 +12,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, InterfaceError, close_old_connections
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from tasks_api.selectors.leases import lease_holder_get
+from tasks_api.selectors.leases import BEAT_LEASE, lease_holder_get
 from tasks_api.services.leases import lease_acquire, lease_release
 
 logger = logging.getLogger(__name__)
-LEASE_NAME = "celery.beat"
+LEASE_NAME = BEAT_LEASE
 DB_ERRORS = (DatabaseError, InterfaceError)
 
 

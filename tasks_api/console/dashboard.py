@@ -19,11 +19,12 @@ from django.utils.html import format_html
 from django.utils.timesince import timeuntil
 
 from tasks_api import permissions
-from tasks_api.admin import display
-from tasks_api.admin.pages import admin_pages_add
-from tasks_api.admin.workers import queues_summary, runs_list_url, workers_summary
+from tasks_api.console import display
+from tasks_api.console.pages import admin_pages_add
+from tasks_api.console.workers import queues_summary, runs_list_url, workers_summary
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import catalog
+from tasks_api.runs.queries import task_runs
 from tasks_api.selectors.dashboard import (
     RunsOverview,
     TaskTypeFigures,
@@ -32,7 +33,6 @@ from tasks_api.selectors.dashboard import (
     runs_overview,
     runs_running,
 )
-from tasks_api.selectors.runs import task_runs
 from tasks_api.selectors.stats import celery_stats_get
 
 STOP_POLLING = 286  # https://htmx.org/attributes/hx-trigger/ (polling): this status ends it

@@ -10,7 +10,7 @@ from rest_framework import fields as drf_fields
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from tasks_api import permissions
-from tasks_api.admin import subjects
+from tasks_api.console import subjects
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import TaskType, catalog
 from tasks_api.selectors.catalog import parameter_describe

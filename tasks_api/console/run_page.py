@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from tasks_api.admin import display
+from tasks_api.console import display
 from tasks_api.registry import catalog
 from tasks_api.runs.errors import exception_type
 from tasks_api.states import FINISHED, RUNNING

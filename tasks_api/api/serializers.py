@@ -167,7 +167,7 @@ class TaskRelaunchedSerializer(TaskLaunchedSerializer):
     relaunch_of = serializers.CharField(help_text="The run relaunched: same task type, same params.")
 
 
-# Query strings: their errors answer 400, naming the parameter (tasks_api.run_views.query_validated).
+# Query strings: their errors answer 400, naming the parameter (tasks_api.api.run_views.query_validated).
 
 
 class TaskStatusQuerySerializer(serializers.Serializer):

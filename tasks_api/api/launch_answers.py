@@ -8,10 +8,10 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tasks_api.exceptions import AlreadyRunning, Conflict, LaunchFailed
+from tasks_api.api.exceptions import AlreadyRunning, Conflict, LaunchFailed
+from tasks_api.api.serializers import TaskLaunchedSerializer, TaskRelaunchedSerializer
 from tasks_api.models import TaskLaunch
 from tasks_api.registry import UnknownTaskType
-from tasks_api.serializers import TaskLaunchedSerializer, TaskRelaunchedSerializer
 from tasks_api.services.catalog import FanOutAlreadyRunning, InvalidParams
 from tasks_api.services.idempotency import (
     MAX_KEY_LENGTH,

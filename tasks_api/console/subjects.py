@@ -7,7 +7,7 @@ from django.apps import apps
 from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
-from tasks_api.admin import display
+from tasks_api.console import display
 from tasks_api.registry import ConsoleHooks, TaskType, catalog, console_hooks
 
 

@@ -12,7 +12,8 @@ from django.http import Http404, HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from tasks_api.admin import columns, display, run_page
+from tasks_api.console import columns, display, run_page
+from tasks_api.runs.queries import run_attempts
 from tasks_api.selectors.children import (
     children_last_finished_at,
     children_page,
@@ -20,7 +21,6 @@ from tasks_api.selectors.children import (
     runs_by_ids,
     with_stored_result,
 )
-from tasks_api.selectors.runs import run_attempts
 from tasks_api.states import FINISHED, STATUSES
 
 STOP_POLLING = 286  # htmx stops an `every` trigger on this status, still swapping the answer

@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tasks_api import examples, permissions
-from tasks_api.launch_answers import IDEMPOTENCY_KEY, launch_response
-from tasks_api.models import TaskLaunch
-from tasks_api.queries import query_validated
-from tasks_api.run_serializers import (
+from tasks_api import permissions
+from tasks_api.api import examples
+from tasks_api.api.launch_answers import IDEMPOTENCY_KEY, launch_response
+from tasks_api.api.queries import query_validated
+from tasks_api.api.run_serializers import (
     PageQuerySerializer,
     RunAttemptPageSerializer,
     RunAttemptSerializer,
@@ -24,17 +24,18 @@ from tasks_api.run_serializers import (
     task_run_page_serializer,
     task_run_serializer,
 )
-from tasks_api.selectors.history import task_children, task_runs_history
-from tasks_api.selectors.runs import run_attempts
-from tasks_api.selectors.status import task_launch_find
-from tasks_api.serializers import (
+from tasks_api.api.serializers import (
     ErrorDetailSerializer,
     TaskAlreadyRunningSerializer,
     TaskRelaunchedSerializer,
     task_id_is_possible,
 )
+from tasks_api.api.throttles import LaunchRateThrottle
+from tasks_api.models import TaskLaunch
+from tasks_api.runs.queries import run_attempts
+from tasks_api.selectors.history import task_children, task_runs_history
+from tasks_api.selectors.status import task_launch_find
 from tasks_api.services.catalog import task_relaunch_checked
-from tasks_api.throttles import LaunchRateThrottle
 
 TAG = "Celery Tasks"
 ERRORS = {401: ErrorDetailSerializer, 403: ErrorDetailSerializer}

@@ -8,7 +8,7 @@ Two changes to the stock backend (settings.CELERY_RESULT_BACKEND names this clas
   transaction, and is not stored at all once the run has finished: a redelivered or republished
   message for a finished run marks it STARTED before the task can refuse to run, and a late
   finish must not undo another. The run's row and its result row so always agree.
-Storing a finished state also announces it (tasks_api.services.notifications) to waiting requests.
+Storing a finished state also announces it (tasks_api.runs.notifications) to waiting requests.
 """
 
 from typing import Any

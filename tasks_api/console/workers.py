@@ -12,8 +12,8 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from tasks_api import permissions
-from tasks_api.admin import display
-from tasks_api.admin.pages import admin_pages_add
+from tasks_api.console import display
+from tasks_api.console.pages import admin_pages_add
 from tasks_api.selectors.stats import celery_stats_get
 
 

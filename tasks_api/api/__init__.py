@@ -1,0 +1,1 @@
+"""The REST API under /api/celery/: views, serializers, throttles, authentication, errors, routes."""
