@@ -8,6 +8,12 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sii_tasks
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
+# The tests of hand-written SQL (claims, upserts, fan-out inserts, status, children, attempts,
+# dashboard, results backend, reconciler) run again on SQLite, the embedded default `make run` uses.
+SQLITE_TESTS ?= tests/tasks_api/test_claims.py tests/sii/test_upserts.py tests/tasks_api/test_fanout.py \
+	tests/tasks_api/test_status_api.py tests/tasks_api/test_children_api.py tests/tasks_api/test_attempts_api.py \
+	tests/tasks_api/test_dashboard_selectors.py tests/tasks_api/test_dashboard.py \
+	tests/tasks_api/test_results_backend.py tests/tasks_api/test_reconcile.py tests/tasks_api/test_launches.py
 
 # make run: ports of the web server and the SII simulator.
 WEB_PORT ?= 8000
@@ -51,6 +57,8 @@ test: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	test -n "$(PYTEST_ARGS)" || DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite.sqlite3 \
+		REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -p no:cacheprovider -m "not e2e" $(SQLITE_TESTS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

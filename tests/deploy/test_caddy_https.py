@@ -16,7 +16,7 @@ from knox.models import AuthToken
 from config.celery import app as celery_app
 from support.processes import ROOT, ManagedProcess, free_port
 from support.waits import wait_for
-from tasks_api.services import notifications
+from tasks_api.runs import notifications
 from tests.factories import TaskLaunchFactory, UserFactory
 from tests.processes import WebServer, worker_env
 

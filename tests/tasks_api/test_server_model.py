@@ -11,7 +11,7 @@ from django.db import connection
 from knox.models import AuthToken
 
 from config.celery import app as celery_app
-from tasks_api.services import notifications
+from tasks_api.runs import notifications
 from tests.deploy.compose import service
 from tests.factories import TaskLaunchFactory, UserFactory
 from tests.processes import ROOT, WebServer, free_port, wait_for, worker_env
