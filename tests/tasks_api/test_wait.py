@@ -13,8 +13,8 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from config.celery import app as celery_app
-from tasks_api.selectors import waiting
 from tasks_api.runs import notifications
+from tasks_api.selectors import waiting
 from tasks_api.services.revocations import task_revoke
 from tests.factories import CompanyFactory, TaskLaunchFactory, UserFactory
 from tests.processes import free_port
