@@ -200,11 +200,11 @@ def test_an_answer_slower_than_the_timeout_raises_sii_timeout(
     make_client: Callable[..., SiiClient], sim: SiiSimulator, live_sim: str
 ) -> None:
     client = make_client(config=on_socket(live_sim, timeout=0.3), transport=None)
-    sim.faults.add("getResumen", "delay:1000")
+    sim.faults.add("getResumen", "delay:5000")
     started = time.monotonic()
     with pytest.raises(SiiTimeout):
         client.rcv_resumen(period=PERIOD, operacion="COMPRA")
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 4.5  # the timeout ended it, not the answer (a wide margin)
 
 
 def test_a_real_socket_session_works_end_to_end(
