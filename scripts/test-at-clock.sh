@@ -7,7 +7,9 @@
 # (workers, web servers, the fault tests' throwaway servers); the clock then runs on from CLOCK.
 # The shared PostgreSQL keeps the real clock, and the database's now() must agree with the
 # processes' (claims, leases), so the suite gets a PostgreSQL of its own, started under the same
-# clock on a free port and removed at the end. Redis and RabbitMQ only count relative times, and
+# clock on a free port and removed at the end. Not faked: Go binaries (Caddy reads the kernel's
+# clock, so its certificates look issued in another day: the proxy's tests cannot pass here) and
+# the file system's timestamps (beat's heartbeat file looks stale to a shifted health check). Redis and RabbitMQ only count relative times, and
 # Redis's allocator (jemalloc) cannot start under libfaketime: redis-server and redis-cli run on
 # the real clock, through wrappers put first on PATH.
 set -euo pipefail
@@ -26,8 +28,11 @@ for command in redis-server redis-cli; do
   chmod +x "$bin_dir/$command"
 done
 export PATH="$bin_dir:$PATH"
-# Monotonic clocks stay real: timeouts and sleeps measure true durations.
-export FAKETIME="@$clock" DONT_FAKE_MONOTONIC=1 FAKETIME_NO_CACHE=1 FAKETIME_FORCE_MONOTONIC_FIX=0
+# An offset, not an absolute time: libfaketime reads "@time" in each process's own time zone, and
+# Django sets TZ in the processes the tests start. Monotonic clocks stay real: timeouts and
+# sleeps measure true durations.
+offset=$(( $(date -u -d "$clock" +%s) - $(date -u +%s) ))
+export FAKETIME="$(printf "%+d" "$offset")" DONT_FAKE_MONOTONIC=1 FAKETIME_NO_CACHE=1 FAKETIME_FORCE_MONOTONIC_FIX=0
 export LD_PRELOAD="$lib_dir/libfaketime.so.1${LD_PRELOAD:+:$LD_PRELOAD}"
 
 stop_postgres() {
