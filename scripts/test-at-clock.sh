@@ -45,4 +45,7 @@ runuser -u postgres -- "$pg_bin/initdb" -D "$data_dir" -A trust -U postgres >/de
 runuser -u postgres -- "$pg_bin/pg_ctl" -D "$data_dir" -l "$data_dir/log" -w \
   -o "-p $port -k $data_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
 echo "clock: $(date -u) UTC ($(TZ=America/Santiago date) in Santiago); PostgreSQL on port $port"
+# What the shift cannot reach (see above) is left out, by name; everything else runs.
+export PYTEST_ADDOPTS="${PYTEST_ADDOPTS:-} --deselect tests/deploy/test_caddy_https.py \
+  --deselect tests/deploy/test_compose_commands.py::test_the_beat_command_publishes_a_database_schedule_recorded_as_launched_by_beat"
 make test TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/sii_tasks" "$@"
