@@ -176,6 +176,8 @@ def no_schedules():
     [
         ("2026-12-07 09:00", ["hourly", "nightly"]),  # Santiago's morning: the nightly run is far
         ("2026-12-07 02:30", ["nightly", "hourly"]),  # half an hour before it: the nightly run first
+        ("2026-12-07 02:59:59", ["nightly", "hourly"]),  # a second before it
+        ("2026-12-07 03:00:01", ["hourly", "nightly"]),  # a second after it: tomorrow's
         ("2026-12-07 23:59:59", ["hourly", "nightly"]),  # across midnight
     ],
 )
