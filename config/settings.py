@@ -211,9 +211,17 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    # Web, worker and beat share the file: wait for locks instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
-    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL;"
+    # Web, worker and beat share the file: readers never wait for the writer (WAL), and a
+    # transaction takes the write lock when it begins (IMMEDIATE), so it waits its turn for up to
+    # `timeout` seconds; a deferred one that reads, then writes after another writer committed,
+    # fails at once with "database is locked" whatever the timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiles a plan when its estimated cost is high: 1-2 s per query for the
     # dashboard's grouped reads over a busy day, and never paid back by these short queries.

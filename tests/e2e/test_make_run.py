@@ -205,7 +205,9 @@ def test_a_sync_running_at_ctrl_c_goes_back_to_the_broker_and_completes_at_the_n
         timeout=60,
         interval=0.5,
     )
-    assert done["status"] == "SUCCESS", done
+    assert done["status"] == "SUCCESS", json.dumps(
+        [done, curl(f"{again.web}/api/celery/tasks/{task_id}/attempts")]
+    )
     assert again.ctrl_c() == 0
 
 
