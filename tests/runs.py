@@ -1,5 +1,8 @@
 """Helpers for tests of task runs: stored results, a failed sync run, launches a worker finishes."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
 from celery import current_app
 from celery.app.task import Context
@@ -87,3 +90,16 @@ def revoked(launch, user=None):
     runs_revoke_requested(task_ids=[launch.task_id], user=user, terminate=False)
     launch.refresh_from_db()
     return launch
+
+
+@contextmanager
+def running_here(*task_ids: str) -> Iterator[None]:
+    """The runs are claimed by this process, as the worker running them holds their claims (on
+    PostgreSQL, this connection's advisory locks): they are live until the block ends."""
+    for task_id in task_ids:
+        run_claim(task_id=task_id, max_lost=3, worker="celery@test-host")
+    try:
+        yield
+    finally:
+        for task_id in task_ids:
+            run_release(task_id=task_id)

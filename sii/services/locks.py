@@ -1,4 +1,5 @@
-"""One SII session per company at a time: a lock with expiry on the company's row, and its waits."""
+"""One SII session per company at a time: a lock on the company's row held for a run, as long as
+that run is live (its claim held by a live process), and the waits of the syncs it keeps out."""
 
 import logging
 import random
@@ -16,14 +17,16 @@ from sii.client.errors import SiiBadCredentials
 from sii.models import Company
 from sii.selectors import CompanyNotFound, company_sync_lock_holder
 from sii.services.credentials import company_clave_accept, company_clave_check, company_clave_reject
+from tasks_api.catalog import run_is_live
 
 logger = logging.getLogger(__name__)
 
-# Beyond the hard time limit: a lock outlives its sync only when the worker was killed.
+# Beyond the hard time limit: the expiry is a backstop; a dead holder's lock is taken over at once.
 LOCK_MARGIN = timedelta(seconds=60)
-# A sync that found its company busy tries again after about 2, 4, 8 ... seconds, at most 60.
+# A sync that found its company busy tries again after about 2, 4, 8 ... seconds, at most 15:
+# a holder that ends, whatever the ending, lets the next sync of the company in within seconds.
 WAIT_FIRST_SECONDS = 2
-WAIT_MAX_SECONDS = 60
+WAIT_MAX_SECONDS = 15
 
 
 class CompanySyncBusy(Exception):
@@ -52,8 +55,8 @@ def company_sync_session(*, company: Company, holder: str) -> Iterator[None]:
 def company_sync_lock(*, company: Company, holder: str) -> Iterator[None]:
     """Hold the company's sync lock as `holder` (a task id), or raise CompanySyncBusy.
 
-    Taken when free, expired or already the holder's (a redelivered task); released on the way
-    out. The lock of a killed worker frees itself when it expires.
+    Taken when free, expired, already the holder's (a redelivered task) or held for a run that is
+    no longer live (it ended, or its worker died: tasks_api's claims); released on the way out.
     """
     if not holder:
         raise ValueError("A company sync lock needs a holder")
@@ -90,6 +93,11 @@ def _acquire(company_id: uuid.UUID, holder: str) -> None:
         raise CompanyNotFound()
     if not current and _take(company_id, holder):  # released between the two statements
         return
+    if current and not run_is_live(task_id=current) and _take_over(company_id, holder, dead=current):
+        logger.warning(
+            "Company %s: took over the sync lock of run %s, which is no longer running", company_id, current
+        )
+        return
     raise CompanySyncBusy(f"another sync of this company is running (task {current or 'unknown'})")
 
 
@@ -99,6 +107,15 @@ def _take(company_id: uuid.UUID, holder: str) -> bool:
     free = Q(sync_lock_expires_at__isnull=True) | Q(sync_lock_expires_at__lt=now) | Q(sync_lock_holder=holder)
     expires_at = now + company_sync_lock_ttl()
     taken = Company.objects.filter(free, pk=company_id).update(
+        sync_lock_holder=holder, sync_lock_expires_at=expires_at
+    )
+    return taken == 1
+
+
+def _take_over(company_id: uuid.UUID, holder: str, *, dead: str) -> bool:
+    # Conditional on the dead holder: of two syncs taking it over, one matches the row.
+    expires_at = timezone.now() + company_sync_lock_ttl()
+    taken = Company.objects.filter(pk=company_id, sync_lock_holder=dead).update(
         sync_lock_holder=holder, sync_lock_expires_at=expires_at
     )
     return taken == 1

@@ -60,11 +60,19 @@ def run_release(*, task_id: str) -> None:
 def run_is_held(*, launch: TaskLaunch) -> bool:
     """Whether a live process holds the run's claim (the reconciler's question)."""
     if connection.vendor == "postgresql":
-        _, locked = claims_postgres.run_lock_unless_finished(task_id=launch.task_id)
-        if locked:
-            claims_postgres.run_unlock(task_id=launch.task_id)
-        return not locked
+        return claims_postgres.run_lock_is_held(task_id=launch.task_id)
     return _pid_holds(launch)
+
+
+def run_is_live(*, task_id: str) -> bool:
+    """Whether the run is unfinished and a live process runs it now: False once it ended, is
+    waiting for a retry, or its worker died (what a lock taken for the run may go by)."""
+    launch = TaskLaunch.objects.filter(task_id=task_id).only("status", "claimed_by", "claimed_at").first()
+    if launch is not None and launch.status in FINISHED:
+        return False
+    if connection.vendor == "postgresql":  # a run published by hand, with no row, is claimed too
+        return claims_postgres.run_lock_is_held(task_id=task_id)
+    return launch is not None and _pid_holds(launch)
 
 
 def _claim_on_postgres(task_id: str, max_lost: int, worker: str) -> Claim:

@@ -29,6 +29,13 @@ def run_release(*, task_id: str, holder: str) -> None:
     fetch_one(_release_sql(), {"task_id": task_id, "holder": holder})
 
 
+def run_lock_is_held(*, task_id: str) -> bool:
+    """Whether some session holds the run's lock, read from pg_locks without taking it (taking it
+    for a moment would turn a redelivery claiming the run at that moment away)."""
+    held = fetch_one(_held_sql(), [task_id])
+    return bool(held and held[0])
+
+
 def run_unlock(*, task_id: str) -> None:
     fetch_one(f"SELECT pg_advisory_unlock({RUN_LOCK.format('%s')})", [task_id])
 
@@ -38,6 +45,18 @@ def _lock_sql() -> str:
     return (
         f"SELECT f.done, CASE WHEN f.done THEN false ELSE pg_try_advisory_lock({RUN_LOCK.format('%s')}) END "  # noqa: S608 (constants; the id is a parameter)
         f"FROM (SELECT EXISTS ({run_finished_sql()}) AS done) AS f"
+    )
+
+
+@cache
+def _held_sql() -> str:
+    # A bigint advisory key shows in pg_locks as its high and low 32 bits, with objsubid 1.
+    return (
+        "SELECT EXISTS (SELECT 1 FROM pg_locks, "  # noqa: S608 (constants; the id is a parameter)
+        f"(SELECT {RUN_LOCK.format('%s')} AS k) AS run "
+        "WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND classid = ((run.k >> 32) & 4294967295)::oid AND objid = (run.k & 4294967295)::oid)"
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django_celery_results.models import TaskResult
 
+from sii.models import Company
 from support.processes import ManagedProcess
 from support.waits import wait_for
 from tasks_api.models import TaskLaunch
@@ -84,6 +85,29 @@ def test_a_run_whose_worker_dies_every_time_fails_after_three_lost_deliveries(sy
     launch = launch_of(system, task_id)
     assert (launch.deliveries, launch.lost_deliveries) == (3, 3)
     assert system.simulator.requests_to(LOGIN) == 3
+
+
+def test_a_run_whose_worker_died_holds_its_company_no_longer(system):
+    company = system.create_company()
+    system.start_worker(concurrency=2, wait=False)
+    poison = sync_until_waiting_on_the_sii(system, company, delay_ms=60_000, times=None)
+    waiting = system.launch("sii.sync_f29", company_id=str(company.pk))  # the same company's lock
+    system.wait_status(waiting, statuses=("RETRY",), timeout=30)  # it found the company busy
+
+    for delivery in range(1, 4):  # every delivery of the poison run dies: it fails for good
+        wait_for(
+            lambda n=delivery: system.simulator.requests_to(BHE) == n, timeout=60, what=f"delivery {delivery}"
+        )
+        os.kill(system.task_pid(poison), signal.SIGKILL)
+
+    # A lock lasts SII_SYNC_TIME_LIMIT + 60 s (12 minutes): these bounds hold only if a dead
+    # holder's lock is free at once.
+    assert system.wait_status(waiting, statuses=("SUCCESS", "FAILURE"), timeout=60).status == "SUCCESS"
+    assert system.wait_status(poison, timeout=60).status == "FAILURE"
+    after = system.launch("sii.sync_f29", company_id=str(company.pk))
+    assert system.wait_status(after, timeout=30).status == "SUCCESS"
+    assert launch_of(system, after).retries == 0  # it never waited for the failed run's lock
+    assert Company.objects.using(system.db).get(pk=company.pk).sync_lock_holder == ""
 
 
 def children_of(system, parent: str):

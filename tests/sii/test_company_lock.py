@@ -21,8 +21,10 @@ from sii.services.locks import (
     company_sync_wait_limit,
 )
 from sii.tasks import LOCK_WAITING_SINCE_HEADER, LOCK_WAITS_HEADER, sync_documents
-from tests.factories import CompanyFactory
+from tasks_api.models import TaskLaunch
+from tests.factories import CompanyFactory, TaskLaunchFactory
 from tests.processes import wait_for
+from tests.runs import running_here
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +53,7 @@ def test_a_free_company_is_locked_by_its_holder_until_the_sync_ends():
 def test_a_second_holder_is_refused_while_the_first_holds_the_lock():
     company = CompanyFactory()
 
-    with company_sync_lock(company=company, holder="task-a"):
+    with running_here("task-a"), company_sync_lock(company=company, holder="task-a"):
         busy = r"another sync of this company is running \(task task-a\)"
         with pytest.raises(CompanySyncBusy, match=busy), company_sync_lock(company=company, holder="task-b"):
             pytest.fail("task-b ran while task-a held the lock")
@@ -76,6 +78,51 @@ def test_an_expired_lock_is_taken_over_by_the_next_sync():
 
     with company_sync_lock(company=company, holder="task-b"):
         assert lock_of(company)[0] == "task-b"
+
+
+def test_a_lock_whose_run_is_live_is_refused_until_it_expires():
+    company = CompanyFactory()
+    held_by(company, "live-task", expires_in=timedelta(minutes=5))
+
+    busy = pytest.raises(CompanySyncBusy, match=r"\(task live-task\)")
+    with running_here("live-task"), busy, company_sync_lock(company=company, holder="task-b"):
+        pytest.fail("task-b ran while live-task held the lock")
+
+    assert lock_of(company)[0] == "live-task"
+
+
+def test_a_lock_whose_worker_died_is_taken_over_at_once_long_before_it_expires():
+    company = CompanyFactory()
+    # STARTED, claimed by a process that no longer holds the claim (its connection died with it).
+    dead = TaskLaunchFactory(status="STARTED", claimed_by="gone-host:4242", claimed_at=timezone.now())
+    held_by(company, dead.task_id, expires_in=timedelta(minutes=10))
+
+    with company_sync_lock(company=company, holder="task-b"):
+        assert lock_of(company)[0] == "task-b"
+
+    assert lock_of(company) == ("", None)
+
+
+@pytest.mark.parametrize("status", ["SUCCESS", "FAILURE", "REVOKED", "RETRY"])
+def test_a_lock_whose_run_ended_or_waits_for_a_retry_is_taken_over_at_once(status):
+    company = CompanyFactory()
+    ended = TaskLaunchFactory(status=status)
+    held_by(company, ended.task_id, expires_in=timedelta(minutes=10))
+
+    with company_sync_lock(company=company, holder="task-b"):
+        assert lock_of(company)[0] == "task-b"
+
+    assert TaskLaunch.objects.filter(status=status).count() == 1
+
+
+def test_a_lock_held_for_a_run_published_by_hand_is_refused_while_its_claim_is_held():
+    # No launch record: the claim alone says the run is live.
+    company = CompanyFactory()
+    held_by(company, "plain-task", expires_in=timedelta(minutes=10))
+
+    busy = pytest.raises(CompanySyncBusy)
+    with running_here("plain-task"), busy, company_sync_lock(company=company, holder="task-b"):
+        pytest.fail("task-b took a live run's lock")
 
 
 def test_a_lock_lasts_the_hard_time_limit_plus_a_margin(settings):
@@ -137,7 +184,7 @@ def test_of_many_syncs_racing_for_one_company_exactly_one_gets_it():
     def race(holder: str) -> None:
         try:
             start.wait()
-            with company_sync_lock(company=company, holder=holder):
+            with running_here(holder), company_sync_lock(company=company, holder=holder):
                 winners.append(holder)
                 release.wait(timeout=10)
         except CompanySyncBusy:
@@ -159,8 +206,8 @@ def test_of_many_syncs_racing_for_one_company_exactly_one_gets_it():
     assert lock_of(company) == ("", None)
 
 
-def test_a_waiting_sync_comes_back_after_jittered_waits_that_grow_to_a_minute():
-    for waits, ceiling in [(0, 2), (1, 4), (2, 8), (5, 60), (40, 60)]:
+def test_a_waiting_sync_comes_back_after_jittered_waits_that_grow_to_fifteen_seconds():
+    for waits, ceiling in [(0, 2), (1, 4), (2, 8), (3, 15), (40, 15)]:
         countdowns = {company_sync_wait_countdown(waits=waits) for _ in range(20)}
         assert all(ceiling / 2 <= countdown <= ceiling for countdown in countdowns)
         assert len(countdowns) > 1  # jittered

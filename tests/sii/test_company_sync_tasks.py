@@ -16,7 +16,7 @@ from tasks_api.selectors.launches import task_children_counts
 from tasks_api.selectors.status import task_status_get
 from tests.factories import SIMULATOR_CLAVE, CompanyFactory
 from tests.processes import wait_for
-from tests.runs import FINISHED, finished, launch
+from tests.runs import FINISHED, finished, launch, running_here
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 BUSY = "another sync of this company is running (task {})"
@@ -81,17 +81,20 @@ def test_two_syncs_of_one_company_launched_together_never_overlap(live_simulator
 
 def test_waiting_for_a_busy_company_does_not_use_up_the_transient_error_retries(live_simulator):
     company = CompanyFactory()
-    expires_at = timezone.now() + timedelta(seconds=4)  # a killed worker's lock, about to expire
+    # Another sync holds the company, live (this process holds its claim) until it dies below.
+    expires_at = timezone.now() + timedelta(minutes=10)
     Company.objects.filter(pk=company.pk).update(
-        sync_lock_holder="killed-task", sync_lock_expires_at=expires_at
+        sync_lock_holder="other-sync", sync_lock_expires_at=expires_at
     )
     live_simulator.faults.add("getResumen", "http:503", times=3)  # the whole transient budget
 
-    task_id = launch("sii.sync_documents", company_id=str(company.pk))
-    watch = Watch(live_simulator, [task_id])
+    with running_here("other-sync"):
+        task_id = launch("sii.sync_documents", company_id=str(company.pk))
+        wait_for(lambda: TaskLaunch.objects.get(task_id=task_id).status == "RETRY", timeout=30)
+    watch = Watch(live_simulator, [task_id])  # the holder is gone: its lock is taken over at once
 
     assert watch.statuses[task_id][-1]["status"] == "SUCCESS"
-    assert BUSY.format("killed-task") in watch.retry_errors(task_id)
+    assert BUSY.format("other-sync") in watch.retry_errors(task_id)
     assert live_simulator.requests_to("CAutInicio.cgi") == 4  # the first attempt and three retries
     waits = TaskLaunch.objects.get(task_id=task_id).retries - 3
     assert waits >= 1
