@@ -391,9 +391,8 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = "tasks_api.worker.results:RecordedDatabaseBackend"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
-# A database outage of a minute or two: result writes wait (exponential backoff, at most 10 s
-# between attempts) instead of losing the result.
-CELERY_RESULT_BACKEND_MAX_RETRIES = env_int("CELERY_RESULT_BACKEND_MAX_RETRIES", 20, minimum=0)
+# Result writes wait through a database outage for TASKS_API_DATABASE_WAIT_SECONDS (below), by
+# time rather than Celery's count of attempts (tasks_api.worker.results).
 CELERY_RESULT_EXPIRES = env_int("CELERY_RESULT_EXPIRES_DAYS", 30, minimum=1) * 24 * 3600
 CELERY_TASK_TRACK_STARTED = True
 # Late acks + reject on worker loss: a task whose worker dies is redelivered, not lost.
@@ -439,8 +438,12 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Runs: claims, lost deliveries and the reconciler (tasks_api/services/reconcile.py)
 # ------------------------------------------------------------------------------
-# A run interrupted by a database outage starts again later, at most this many times.
-TASKS_API_OUTAGE_RETRIES = env_int("TASKS_API_OUTAGE_RETRIES", 10, minimum=0)
+# A control-plane write (a state, an attempt, a claim, a result) waits this long through a
+# database outage (backoff from 0.5 s to 10 s) before giving up.
+TASKS_API_DATABASE_WAIT_SECONDS = env_int("TASKS_API_DATABASE_WAIT_SECONDS", 300, minimum=5)
+# A run interrupted by database outages starts again later (5 s doubling, at most 2 min apart) for
+# up to this long since the first one, then fails saying so.
+TASKS_API_OUTAGE_RETRY_SECONDS = env_int("TASKS_API_OUTAGE_RETRY_SECONDS", 3600, minimum=60)
 # A run whose worker died this many times is failed instead of delivered again.
 TASKS_API_MAX_LOST_DELIVERIES = env_int("TASKS_API_MAX_LOST_DELIVERIES", 3, minimum=1)
 # How often the reconciler runs, and how long a claim is trusted before its holder is checked.

@@ -72,7 +72,18 @@ def test_every_type_ignore_names_its_error_code_and_says_why():
 # tasks_api's layers, lowest first: a module imports only from its own layer or lower ones, and an
 # edge (api, worker, console) never from another edge. The wiring modules (apps, admin's
 # autodiscovery, the public faces and the management commands) may import any edge.
-CORE = {"models", "states", "sql", "registry", "params", "permissions", "redis_clients", "snapshots", "runs"}
+CORE = {
+    "models",
+    "states",
+    "sql",
+    "outages",
+    "registry",
+    "params",
+    "permissions",
+    "redis_clients",
+    "snapshots",
+    "runs",
+}
 LAYERS = {**dict.fromkeys(CORE, 0), "selectors": 1, "services": 2, "metrics": 2}
 WIRING = {"apps", "admin", "catalog", "launching", "management"}
 

@@ -13,6 +13,7 @@ reconciler, the periodic task that finishes what lost messages and dead workers 
 import logging
 import os
 import random
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from tasks_api.metrics.core import run_retried_count
+from tasks_api.outages import is_transient_database_error, through_outages
 from tasks_api.runs.transitions import run_delivery_skipped
 from tasks_api.selectors.launches import task_launch_is_revoked
 from tasks_api.services.api_tokens import api_tokens_expire
@@ -31,15 +33,20 @@ from tasks_api.services.fanout import task_launch_children
 from tasks_api.services.idempotency import idempotency_keys_expire
 from tasks_api.services.launches import TaskRevoked
 from tasks_api.services.reconcile import runs_reconcile
-from tasks_api.worker.results import is_transient_database_error
 
 logger = logging.getLogger(__name__)
-# Carried from retry to retry in the message headers: database outages this run went through.
+# Carried from retry to retry in the message headers: database outages this run went through,
+# and since when (epoch seconds) it has been starting again for them.
 OUTAGES_HEADER = "tasks_api_outages"
+OUTAGE_SINCE_HEADER = "tasks_api_outage_since"
 
 
 class RunLost(Exception):
     """The run was lost to dying workers too many times; it is failed instead of tried again."""
+
+
+class DatabaseUnavailable(Exception):
+    """Database outages kept interrupting the run for longer than TASKS_API_OUTAGE_RETRY_SECONDS."""
 
 
 class RecordedTask(Task):
@@ -85,19 +92,25 @@ class RecordedTask(Task):
 
     def _retry_after_outage(self, exc: Exception) -> Exception:
         """The database went away mid-run: what was saved stays saved, the run starts again
-        later, on a budget of its own (the task's retries are for its own errors)."""
+        later, for as long as outages last up to TASKS_API_OUTAGE_RETRY_SECONDS (the task's
+        retries are for its own errors)."""
         headers = dict(self.request.headers or {})
         outages = int(headers.get(OUTAGES_HEADER, 0))
-        if outages >= settings.TASKS_API_OUTAGE_RETRIES:
-            return exc
+        since = float(headers.get(OUTAGE_SINCE_HEADER, time.time()))
+        if time.time() - since > settings.TASKS_API_OUTAGE_RETRY_SECONDS:
+            minutes = round((time.time() - since) / 60)
+            return DatabaseUnavailable(
+                f"The database kept failing for {minutes} minutes ({exc}); not tried again"
+            )
         countdown = min(5 * 2**outages, 120) + random.uniform(0, 5)
-        headers[OUTAGES_HEADER] = outages + 1
+        headers |= {OUTAGES_HEADER: outages + 1, OUTAGE_SINCE_HEADER: since}
         return self.retry(exc=exc, countdown=countdown, max_retries=self.request.retries + 1, headers=headers)
 
     def _release(self) -> None:
         try:
-            run_release(task_id=self.request.id)
-        except DatabaseError:  # the database is gone, and its lock with the connection
+            # Waits through an outage: a claim left on the row would read as a worker that died.
+            through_outages(lambda: run_release(task_id=self.request.id), what="releasing a claim")
+        except DatabaseError:  # the database is still gone, and its lock with the connection
             logger.warning("Could not release the claim on %s", self.request.id, exc_info=True)
 
     def stop_if_revoked(self) -> None:

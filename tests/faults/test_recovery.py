@@ -33,16 +33,23 @@ def error_of(stored: TaskResult) -> str:
     return " ".join(json.loads(stored.result)["exc_message"])
 
 
-def test_a_sync_interrupted_by_a_postgresql_outage_starts_again_and_completes_once(system):
+# Outage lengths, seconds: make faults runs 5, 30, 60, 120 and 240 (FAULTS_OUTAGE_SECONDS).
+OUTAGES = [int(seconds) for seconds in os.environ.get("FAULTS_OUTAGE_SECONDS", "6,45").split(",")]
+
+
+@pytest.mark.parametrize("outage", OUTAGES, ids=[f"{seconds}s" for seconds in OUTAGES])
+def test_a_sync_interrupted_by_a_postgresql_outage_starts_again_and_completes_once(system, outage):
     company = system.create_company()
     system.start_worker(wait=False)
     task_id = sync_until_waiting_on_the_sii(system, company, delay_ms=3_000)
 
     system.postgres.stop(mode="fast")  # the SII answers while the database is away
-    time.sleep(6)
+    time.sleep(outage)
     system.postgres.start()
+    back_at = time.monotonic()
 
-    stored = system.wait_status(task_id, timeout=120)
+    stored = system.wait_status(task_id, timeout=180)
+    print(f"{outage} s outage: SUCCESS {time.monotonic() - back_at:.1f} s after the database was back")
     assert stored.status == "SUCCESS", stored.traceback
     assert system.synced_keys(company) == system.expected_keys(company, periods())
     assert TaskLaunch.objects.using(system.db).count() == 1
