@@ -450,10 +450,13 @@ TASKS_API_MAX_LOST_DELIVERIES = env_int("TASKS_API_MAX_LOST_DELIVERIES", 3, mini
 TASKS_API_RECONCILE_SECONDS = env_int("TASKS_API_RECONCILE_SECONDS", 30, minimum=5)
 TASKS_API_ORPHAN_AFTER_SECONDS = env_int("TASKS_API_ORPHAN_AFTER_SECONDS", 30, minimum=5)
 # A run still waiting this long after its publish is published again (after the shorter wait
-# when every queue is empty: then its message is surely lost); a retry is published again once this long
-# passed since it was scheduled (longer than the longest retry countdown).
+# when every queue is empty: then its message is surely lost).
 TASKS_API_REPUBLISH_AFTER_SECONDS = env_int("TASKS_API_REPUBLISH_AFTER_SECONDS", 1800, minimum=60)
 TASKS_API_LOST_AFTER_SECONDS = env_int("TASKS_API_LOST_AFTER_SECONDS", 60, minimum=5)
+# A retry not delivered this long after it was due (its attempt's retry time) is published
+# again, once; a retry with no due time recorded (an earlier release's), this long after it was
+# scheduled (longer than the longest retry countdown).
+TASKS_API_RETRY_GRACE_SECONDS = env_int("TASKS_API_RETRY_GRACE_SECONDS", 60, minimum=5)
 TASKS_API_RETRY_STALE_SECONDS = env_int("TASKS_API_RETRY_STALE_SECONDS", 2100, minimum=60)
 # After a publish the broker refused, further publishes fail at once for this long (0: never).
 TASKS_API_PUBLISH_BREAKER_SECONDS = env_float("TASKS_API_PUBLISH_BREAKER_SECONDS", 10.0, minimum=0)

@@ -3,7 +3,8 @@
 Run every TASKS_API_RECONCILE_SECONDS by beat. Every accepted launch ends in a true final state:
 - a launch recorded but never published (the web process died before its publish) is published;
 - a run still waiting long after its publish (the broker lost the message: Redis without
-  persistence, a flushed queue) is published again; a retry whose message was lost, too;
+  persistence, a flushed queue) is published again; so is a retry not delivered within
+  TASKS_API_RETRY_GRACE_SECONDS of the time its attempt said it was due, once per retry;
 - a run shown STARTED whose claim no live process holds (its worker died, its host is gone) is
   published again, or failed once TASKS_API_MAX_LOST_DELIVERIES deliveries were lost that way;
 - a run whose result backend holds a finished state its row lacks (a worker of an earlier
@@ -16,12 +17,12 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from tasks_api.metrics.core import run_finished_count
-from tasks_api.models import TaskLaunch
+from tasks_api.models import RunAttempt, TaskLaunch
 from tasks_api.runs.transitions import run_lost, runs_adopt_stored
 from tasks_api.selectors.stats import queue_lengths
 from tasks_api.services.claims import run_is_held
@@ -51,19 +52,37 @@ def _never_published() -> QuerySet[TaskLaunch]:
 
 
 def _lost_messages() -> QuerySet[TaskLaunch]:
-    """Waiting runs published long ago, and retries whose countdown long passed."""
+    """Waiting runs published long ago, and retries overdue."""
     now = timezone.now()
     waited = timedelta(seconds=settings.TASKS_API_REPUBLISH_AFTER_SECONDS)
     if all(length == 0 for length in queue_lengths(current_app).values()):  # nothing can be waiting
         waited = timedelta(seconds=settings.TASKS_API_LOST_AFTER_SECONDS)
     waiting = Q(status="PENDING", enqueued=True, published_at__lt=now - waited)
-    retrying = Q(
-        status="RETRY", retried_at__lt=now - timedelta(seconds=settings.TASKS_API_RETRY_STALE_SECONDS)
+    runs = TaskLaunch.objects.filter(status__in=("PENDING", "RETRY"), revoke_requested_at=None)
+    return runs.annotate(retry_due=_retry_due(), retried_at=_retried_at()).filter(
+        waiting | _overdue_retry(now)
     )
+
+
+def _overdue_retry(now) -> Q:
+    """A retry not delivered a grace after it was due (its attempt's retry_at), and not published
+    again since; a retry with no due time recorded, long after it was scheduled."""
+    grace = timedelta(seconds=settings.TASKS_API_RETRY_GRACE_SECONDS)
+    stale = timedelta(seconds=settings.TASKS_API_RETRY_STALE_SECONDS)
+    not_since = Q(published_at__isnull=True) | Q(published_at__lt=F("retry_due"))
+    overdue = Q(retry_due__lt=now - grace) & not_since
+    unknown = Q(retry_due__isnull=True, retried_at__lt=now - stale, published_at__lt=F("retried_at"))
+    return Q(status="RETRY") & (overdue | unknown)
+
+
+def _retry_due() -> Subquery:
+    attempts = RunAttempt.objects.filter(run_id=OuterRef("task_id"), retry_at__isnull=False)
+    return Subquery(attempts.order_by("-retry_at").values("retry_at")[:1])
+
+
+def _retried_at() -> Subquery:
     # When the retry was scheduled: the time its RETRY state was stored.
-    retried_at = Subquery(TaskResult.objects.filter(task_id=OuterRef("task_id")).values("date_done")[:1])
-    runs = TaskLaunch.objects.filter(status__in=("PENDING", "RETRY")).annotate(retried_at=retried_at)
-    return runs.filter(waiting | retrying).filter(revoke_requested_at=None)
+    return Subquery(TaskResult.objects.filter(task_id=OuterRef("task_id")).values("date_done")[:1])
 
 
 def _publish(launches: QuerySet[TaskLaunch], *, mark_failures: bool) -> int:

@@ -39,10 +39,11 @@ DISAGREEING_RUNS = """
         run.status = 'PENDING' OR (run.status = 'FAILURE' AND run.enqueued IS FALSE)
         OR (run.status = 'REVOKED' AND run.revoke_requested_at IS NOT NULL)))
 """
-# The reconciler every 5 s, trusting a claim and an empty queue for 5 s (defaults: 30, 30, 60).
+# The reconciler every 5 s, trusting a claim, an empty queue and an overdue retry for 5 s
+# (defaults: 30, 30, 60, 60).
 FAST_RECOVERY = {
     "TASKS_API_RECONCILE_SECONDS": "5", "TASKS_API_ORPHAN_AFTER_SECONDS": "5",
-    "TASKS_API_LOST_AFTER_SECONDS": "5", "BEAT_LEASE_SECONDS": "10",
+    "TASKS_API_LOST_AFTER_SECONDS": "5", "TASKS_API_RETRY_GRACE_SECONDS": "5", "BEAT_LEASE_SECONDS": "10",
 }  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from django_celery_results.models import TaskResult
 from sii.models import Company
 from support.processes import ManagedProcess
 from support.waits import wait_for
-from tasks_api.models import TaskLaunch
+from tasks_api.models import RunAttempt, TaskLaunch
 from tests.faults.syncs import BHE, LOGIN, MONTHS, periods, sync_until_waiting_on_the_sii
 
 pytestmark = pytest.mark.faults
@@ -214,6 +214,29 @@ def test_launches_the_broker_lost_are_published_again_and_each_runs_once(system)
         assert stored.status == "SUCCESS", stored.traceback
     assert TaskLaunch.objects.using(system.db).count() == 2
     assert system.simulator.requests_to(LOGIN) == 2
+
+
+def test_a_retry_the_broker_lost_runs_a_grace_after_its_due_time(system):
+    company = system.create_company()
+    worker = system.start_worker(wait=False)
+    task_id = sync_until_waiting_on_the_sii(system, company, delay_ms=2_000)
+    system.postgres.stop(mode="fast")  # the sync meets the outage: it retries 5-10 s later
+    time.sleep(3)
+    system.postgres.start()
+    system.wait_status(task_id, statuses=("RETRY",), timeout=60)
+
+    worker.stop(signal.SIGKILL)  # the worker held the retry's message, waiting for its time
+    system.redis.client().flushall()  # and the broker lost its copy
+    system.start_reconciling_beat()
+    system.start_worker()
+
+    stored = system.wait_status(task_id, timeout=120)  # TASKS_API_RETRY_STALE_SECONDS would be 35 min
+    assert stored.status == "SUCCESS", stored.traceback
+    outcomes = list(
+        RunAttempt.objects.using(system.db).filter(run_id=task_id).values_list("outcome", flat=True)
+    )
+    assert outcomes == ["retry", "succeeded"]
+    assert system.synced_keys(company) == system.expected_keys(company, periods())
 
 
 def test_a_running_sync_survives_a_redis_restart_and_runs_once(system):

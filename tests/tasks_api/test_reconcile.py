@@ -14,7 +14,7 @@ from tasks_api.selectors.status import task_status_get
 from tasks_api.services.claims import Claim, run_claim, run_release
 from tasks_api.services.reconcile import runs_reconcile
 from tests.factories import TaskLaunchFactory
-from tests.runs import revoked, stored
+from tests.runs import delivered, revoked, stored
 
 pytestmark = pytest.mark.django_db(transaction=True)
 QUEUE = settings.SII_QUEUE
@@ -59,6 +59,36 @@ def test_a_waiting_run_is_not_published_again_while_the_queues_hold_messages(qui
 
     assert runs_reconcile()["republished"] == 0
     assert waiting.task_id not in quiet_broker(QUEUE)
+
+
+def retrying(*, due_seconds_ago: float, published_minutes_ago: int = 10) -> TaskLaunch:
+    """A run whose attempt scheduled a retry due `due_seconds_ago`; nothing delivered it since."""
+    launch = TaskLaunchFactory(published_at=minutes_ago(published_minutes_ago))
+    error = {"exc_type": "SiiUnavailable", "exc_message": ["HTTP 503"]}
+    return delivered(launch, "RETRY", error, retry_when=timezone.now() - timedelta(seconds=due_seconds_ago))
+
+
+def test_a_retry_not_delivered_a_minute_past_its_due_time_is_published_again_once(quiet_broker):
+    launch = retrying(due_seconds_ago=61)
+
+    assert runs_reconcile()["republished"] == 1
+    assert runs_reconcile()["republished"] == 0  # once per retry: its publish is after its due time
+
+    assert quiet_broker(QUEUE) == [launch.task_id]
+    assert TaskLaunch.objects.get(pk=launch.pk).status == "RETRY"
+
+
+def test_a_retry_within_its_grace_is_left_to_its_own_message(quiet_broker):
+    retrying(due_seconds_ago=30)
+
+    assert runs_reconcile()["republished"] == 0
+    assert quiet_broker(QUEUE) == []
+
+
+def test_a_retry_due_in_the_future_is_left_alone_however_long_ago_it_was_scheduled(quiet_broker):
+    retrying(due_seconds_ago=-600, published_minutes_ago=60)
+
+    assert runs_reconcile()["republished"] == 0
 
 
 def test_a_revoked_or_finished_run_is_never_published_again(quiet_broker):
