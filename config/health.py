@@ -24,7 +24,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _timed(_database), "broker": _timed(_broker), "workers": _timed(_workers)}
     ready = all(check["ok"] for check in checks.values())
     answer: dict[str, object] = {"status": "ok" if ready else "unavailable"}
-    if request.user.is_authenticated and request.user.is_staff:
+    # Who asks is known only from the database (the session, the user): down, nobody sees details.
+    if checks["database"]["ok"] and request.user.is_authenticated and request.user.is_staff:
         answer["checks"] = checks
     return JsonResponse(answer, status=200 if ready else 503)
 

@@ -70,6 +70,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The database down (a view's query, a token or session lookup): 503 with Retry-After, JSON
+    # for the API, instead of a 500.
+    "config.middleware.DatabaseOutageMiddleware",
     # An API body over TASKS_API_MAX_BODY_BYTES answers 413 JSON before anything reads it.
     "tasks_api.api.middleware.ApiRequestSizeMiddleware",
     # Static files (the admin's, the API docs') served by the app itself, compressed and cached.
@@ -227,6 +230,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # dashboard's grouped reads over a busy day, and never paid back by these short queries.
     # A DATABASE_URL with its own ?options= keeps them.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+# While the database is unreachable, requests answer 503 with this Retry-After (config/middleware.py).
+DATABASE_OUTAGE_RETRY_AFTER_SECONDS = 5
 
 # Authentication
 # ------------------------------------------------------------------------------
@@ -322,6 +327,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "TAGS": [{"name": "Celery Tasks", "description": "Launch and follow background tasks."}],
+    # drf-spectacular's enum naming, then the 414/431/503 that any operation may answer.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.edge_error_responses",
+    ],
 }
 
 # Celery

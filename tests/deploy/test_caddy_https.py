@@ -143,6 +143,20 @@ def test_the_proxy_answers_404_for_metrics_and_never_passes_it_to_web(proxied_we
     assert "/metrics" not in web_log.read_text()
 
 
+def test_a_request_too_large_for_web_passes_the_proxy_and_gets_webs_json_answer(proxied_web):
+    proxy, _ = proxied_web
+
+    # Caddy reads up to 1 MB of request line and headers: gunicorn's smaller limits answer first.
+    long_line = proxy.get("/api/celery/tasks?q=" + "a" * 5000)
+    big_header = proxy.get("/api/celery/tasks", headers={"X-Big": "b" * 9000})
+
+    assert (long_line.status_code, long_line.json()) == (
+        414, {"detail": "Request line too long: at most 4094 bytes."},
+    )  # fmt: skip
+    assert (big_header.status_code, big_header.headers["Content-Type"]) == (431, "application/json")
+    assert "at most 8190 bytes each" in big_header.json()["detail"]
+
+
 def test_plain_http_is_redirected_to_https_and_refused_on_the_https_port(proxied_web):
     proxy, _ = proxied_web
 

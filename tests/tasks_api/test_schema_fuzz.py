@@ -116,7 +116,7 @@ def test_the_launch_body_is_required_and_every_refusal_is_documented():
     operation = schema["paths"]["/api/celery/tasks/launch"]["post"]
 
     assert operation["requestBody"]["required"] is True
-    assert " ".join(sorted(operation["responses"])) == "202 400 401 403 409 413 415 422 429 500"
+    assert " ".join(sorted(operation["responses"])) == "202 400 401 403 409 413 414 415 422 429 431 500 503"
 
 
 def test_the_schema_lists_the_years_a_sync_accepts(components):
