@@ -171,6 +171,12 @@ def test_a_fan_out_parent_revoked_mid_dispatch_publishes_no_child_after_the_revo
         .values_list("status", flat=True)
     )
     assert statuses <= {"REVOKED"}  # none ran
+    meta = json.loads(system.shell(
+        "import json; from tasks_api.selectors.status import task_status_get; "
+        f"print(json.dumps(task_status_get(task_id={parent!r})['meta']))"
+    ))  # fmt: skip
+    assert meta["children_done"] is True  # the API says what the children endpoint shows
+    assert meta["children"]["revoked"] == children.count()
 
 
 def finished_ids(system):

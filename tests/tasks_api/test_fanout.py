@@ -11,6 +11,7 @@ from tasks_api.services.fanout import child_task_id, task_launch_children
 from tasks_api.services.launches import TaskRevoked
 from tasks_api.services.revocations import task_revoke
 from tests.factories import TaskLaunchFactory
+from tests.runs import delivered
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +76,27 @@ def test_children_of_a_parent_revoked_mid_dispatch_are_born_revoked_and_never_pu
     assert children.count() == 4
     assert children.filter(enqueued=True).count() == 2
     assert {task_status_get(task_id=child.task_id)["status"] for child in children} == {"REVOKED"}
+
+
+def test_a_parent_revoked_mid_dispatch_says_its_children_are_done_once_none_can_run(parent, quiet_broker):
+    params = f29_params(6)
+
+    class RevokedAfterTheFirstBatch(list):
+        def __getitem__(self, index):
+            if isinstance(index, slice) and index.start:
+                failed = TaskLaunch.objects.filter(parent=parent).first()  # one child ran, and failed
+                delivered(failed, "FAILURE", {"exc_type": "SiiBadCredentials", "exc_message": ["clave"]})
+                task_revoke(task_id=parent.task_id)  # revokes the other published child too
+            return super().__getitem__(index)
+
+    with pytest.raises(TaskRevoked):  # the batch it was recording is born revoked; then it stops
+        launch_children(parent, RevokedAfterTheFirstBatch(params), batch_size=2)
+
+    meta = task_status_get(task_id=parent.task_id)["meta"]
+    assert meta["children"] == {
+        "total": 4, "pending": 0, "running": 0, "succeeded": 0, "failed": 1, "revoked": 3,
+    }  # fmt: skip
+    assert meta["children_done"] is True
 
 
 def test_ten_thousand_children_are_each_recorded_and_published_once_and_a_replay_publishes_only_the_rest(
