@@ -19,7 +19,7 @@ SQLITE_TESTS ?= tests/tasks_api/test_claims.py tests/sii/test_upserts.py tests/t
 WEB_PORT ?= 8000
 SII_SIMULATOR_PORT ?= 8001
 
-.PHONY: run test lint format install bench clean
+.PHONY: run test faults lint format install bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt requirements-bench.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,15 @@ format: $(BIN)/.installed
 # Redis; Flower on the same Redis and worker) in alternating rounds, status growth, the upsert and
 # fan-out benchmarks, then the admin dashboard. One table on stdout; var/bench/results.json and
 # results.png. Its database is its own (dropped at the end); its Redis database is flushed.
+# Every fault scenario FAULTS_TRIALS times (PostgreSQL outages of FAULTS_OUTAGE_SECONDS), then the
+# table of scenarios, trials, how many held and their recovery times (artifacts/faults/table.md).
+FAULTS_TRIALS ?= 10
+FAULTS_OUTAGE_SECONDS ?= 5,30,60,120,240
+faults: $(BIN)/.installed
+	scripts/ensure-services.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) FAULTS_TRIALS=$(FAULTS_TRIALS) \
+		FAULTS_OUTAGE_SECONDS=$(FAULTS_OUTAGE_SECONDS) $(BIN)/pytest -p no:cacheprovider -m faults tests/faults $(PYTEST_ARGS)
+
 # `make bench BENCH_ARGS=--smoke`: one round of short phases, smallest sizes (make test runs that).
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_ARGS ?=

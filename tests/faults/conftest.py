@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from types import MethodType
@@ -26,6 +27,7 @@ from support.processes import ManagedProcess, die_with_parent
 from support.waits import scaled, wait_for
 from tests.factories import SIMULATOR_CLAVE
 from tests.faults.servers import ThrowawayPostgres, ThrowawayRedis, remove_stale_dirs, scratch_dir
+from tests.faults.trials import RECOVERY, parametrize_trials, write_table
 from tests.processes import ROOT, WorkerProcess, worker_env
 
 ARTIFACTS = ROOT / "artifacts" / "faults"
@@ -45,6 +47,23 @@ FAST_RECOVERY = {
     "TASKS_API_RECONCILE_SECONDS": "5", "TASKS_API_ORPHAN_AFTER_SECONDS": "5",
     "TASKS_API_LOST_AFTER_SECONDS": "5", "TASKS_API_RETRY_GRACE_SECONDS": "5", "BEAT_LEASE_SECONDS": "10",
 }  # fmt: skip
+
+
+def pytest_generate_tests(metafunc):
+    parametrize_trials(metafunc)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The scenarios' table (make faults prints it for the README's "What happens when…")."""
+    reports = [
+        report
+        for outcome in ("passed", "failed", "error", "")  # "": setup and teardown that passed
+        for report in terminalreporter.stats.get(outcome, [])
+        if isinstance(report, pytest.TestReport) and "tests/faults/" in report.nodeid
+    ]
+    if reports:
+        terminalreporter.write_sep("=", "fault scenarios")
+        terminalreporter.write_line(write_table(reports, ARTIFACTS / "table.md"))
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +135,8 @@ def system(request, fault_dir, fault_postgres, fault_database, fault_redis, serv
         yield built
         built.kill_workers()  # nothing moves while the run rows and the results are compared
         assert built.runs_disagreeing_with_their_results() == []
+        if (recovery := built.recovery_seconds()) is not None:
+            request.node.user_properties.append((RECOVERY, recovery))
     finally:
         built.close()
 
@@ -149,6 +170,8 @@ class FaultSystem:
         )
         self.workers: list[WorkerProcess] = []
         self.beats: list[ManagedProcess] = []
+        self.fault_at: float | None = None  # when the scenario's fault ended (time.monotonic())
+        self.settled_at: float | None = None  # when the last awaited run reached its state
 
     # -- workers ----------------------------------------------------------------------------------
 
@@ -226,6 +249,18 @@ class FaultSystem:
             "assert launch.enqueued, launch.enqueue_error; print(launch.task_id)"
         )
 
+    # -- recovery ---------------------------------------------------------------------------------
+
+    def fault_over(self) -> None:
+        """The fault has been dealt (the server is back, the worker is dead): recovery starts now."""
+        self.fault_at = time.monotonic()
+
+    def recovery_seconds(self) -> float | None:
+        """From the fault's end to the last run the scenario awaited reaching its state."""
+        if self.fault_at is None or self.settled_at is None:
+            return None
+        return round(max(0.0, self.settled_at - self.fault_at), 1)
+
     # -- reads ------------------------------------------------------------------------------------
 
     @property
@@ -245,7 +280,9 @@ class FaultSystem:
             except OperationalError:
                 return None
 
-        return self._wait(reached, timeout=timeout, what=f"task {task_id} to reach {statuses}")
+        stored = self._wait(reached, timeout=timeout, what=f"task {task_id} to reach {statuses}")
+        self.settled_at = time.monotonic()
+        return stored
 
     def runs_disagreeing_with_their_results(self) -> list[tuple]:
         """Runs whose stored state is not the result backend's, read in one statement (one

@@ -15,6 +15,7 @@ from tests.processes import wait_for
 pytestmark = pytest.mark.faults
 
 
+@pytest.mark.trials(3)
 def test_a_pool_process_killed_mid_sync_is_redelivered_and_the_sync_completes_once(system):
     company = system.create_company()
     system.start_worker(wait=False)
@@ -22,6 +23,7 @@ def test_a_pool_process_killed_mid_sync_is_redelivered_and_the_sync_completes_on
     saved_before_kill = PurchaseDocument.objects.using(system.db).filter(company_id=company.pk).count()
 
     os.kill(system.task_pid(task_id), signal.SIGKILL)
+    system.fault_over()
 
     stored = system.wait_status(task_id, timeout=60)
     assert stored.status == "SUCCESS", stored.traceback
@@ -34,12 +36,14 @@ def test_a_pool_process_killed_mid_sync_is_redelivered_and_the_sync_completes_on
     assert (compras["total"], compras["unchanged"]) == (len(expected["compras"]), saved_before_kill)
 
 
+@pytest.mark.trials(3)
 def test_a_worker_warm_shut_down_mid_sync_finishes_it_and_a_new_worker_runs_nothing_twice(system):
     company = system.create_company()
     worker = system.start_worker(wait=False)
     task_id = sync_until_waiting_on_the_sii(system, company, delay_ms=3_000)
 
     worker.process.send_signal(signal.SIGTERM)
+    system.fault_over()
 
     assert worker.wait(timeout=30) == 0
     # Warm shutdown: the run finished and was acknowledged, so nothing waits to be redelivered.
@@ -53,6 +57,7 @@ def test_a_worker_warm_shut_down_mid_sync_finishes_it_and_a_new_worker_runs_noth
     assert system.simulator.requests_to(LOGIN) == 1
 
 
+@pytest.mark.trials(3)
 def test_the_worker_survives_a_postgresql_restart_and_the_next_launch_succeeds(system):
     company = system.create_company()
     worker = system.start_worker(wait=False)
@@ -61,6 +66,7 @@ def test_the_worker_survives_a_postgresql_restart_and_the_next_launch_succeeds(s
     started_at = system.postgres.started_at()
 
     system.postgres.restart(mode="fast")
+    system.fault_over()
 
     assert system.postgres.started_at() > started_at
 
@@ -71,6 +77,7 @@ def test_the_worker_survives_a_postgresql_restart_and_the_next_launch_succeeds(s
     assert TaskLaunch.objects.using(system.db).count() == 2
 
 
+@pytest.mark.trials(3)
 def test_a_launch_published_before_a_redis_crash_survives_in_the_append_only_file_and_runs(system):
     company = system.create_company()
     task_id = system.launch("sii.sync_documents", company_id=str(company.pk), **MONTHS)  # no worker yet
@@ -82,6 +89,7 @@ def test_a_launch_published_before_a_redis_crash_survives_in_the_append_only_fil
 
     system.redis.kill()
     system.redis.start()
+    system.fault_over()
 
     assert system.redis.client().llen(settings.SII_QUEUE) == 1
     system.start_worker(wait=False)
