@@ -1,6 +1,7 @@
 """Settings come from the environment, and bad values stop start-up with a clear message."""
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -75,3 +76,22 @@ def test_a_redis_broker_keeps_classic_queues_and_its_visibility_timeout(tmp_path
 
     assert "quorum" not in printed
     assert "visibility_timeout" in printed
+
+
+def test_a_postgresql_server_that_never_answers_fails_the_connection_instead_of_hanging(tmp_path):
+    # A socket that accepts connections (the kernel's backlog) and never says a word, as a
+    # server behind a dropping firewall or a frozen host does.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"postgres://postgres@127.0.0.1:{silent.getsockname()[1]}/sii_tasks"
+        env = {**os.environ, "VAR_DIR": str(tmp_path), "DATABASE_URL": url, "DATABASE_CONNECT_TIMEOUT": "1"}
+        script = "from django.db import connection; connection.ensure_connection()"
+        done = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", script],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=scaled(60),
+        )  # fmt: skip
+
+    assert done.returncode != 0
+    assert "OperationalError" in done.stderr
+    assert "timeout" in done.stderr.lower()
