@@ -153,12 +153,19 @@ def _change(state: str, meta: Any, request: Any) -> dict[str, Any]:
     now = timezone.now()
     if state == "STARTED":  # also each progress report: the start is the first one's
         return {"status": state, "started_at": Coalesce("started_at", Value(now))}
+    # The attempt is over: its claim too, even if its release could not be written (a database
+    # outage longer than the release waited), so the next delivery does not count a death.
     if state == "RETRY":
         retries = getattr(request, "retries", None)
         done = F("retries") + 1 if retries is None else retries + 1
-        return {"status": state, "retries": done, "error": exception_message(meta) or "retried"}
+        return {
+            "status": state,
+            "retries": done,
+            "error": exception_message(meta) or "retried",
+            "claimed_by": "",
+        }
     error = (exception_message(meta) or "failed") if state == "FAILURE" else ""
-    return {"status": state, "finished_at": now, "error": error}
+    return {"status": state, "finished_at": now, "error": error, "claimed_by": ""}
 
 
 @transaction.atomic

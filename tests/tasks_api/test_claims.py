@@ -66,6 +66,23 @@ def test_a_claim_left_by_a_process_that_died_counts_as_a_lost_delivery():
     run_release(task_id=launch.task_id)
 
 
+def test_a_retry_stored_after_the_claim_could_not_be_released_is_not_a_lost_delivery():
+    # The database was away longer than the release waited, then back for the RETRY's store.
+    launch = TaskLaunchFactory()
+    in_another_process(lambda: claim(launch))  # its connection, and advisory lock, are gone
+    stored(launch, "RETRY", {"exc_type": "OperationalError", "exc_message": ["server closed"]})
+
+    assert claim(launch) is Claim.CLAIMED  # the retry's delivery
+
+    launch.refresh_from_db()
+    assert (launch.lost_deliveries, launch.deliveries) == (0, 2)
+    assert list(RunAttempt.objects.filter(run=launch).values_list("outcome", flat=True)) == [
+        "retry",
+        "running",
+    ]
+    run_release(task_id=launch.task_id)
+
+
 def test_each_claim_opens_an_attempt_and_ends_the_one_its_dead_worker_left_open_as_lost():
     launch = TaskLaunchFactory()
     assert claim(launch) is Claim.CLAIMED
