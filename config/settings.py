@@ -259,6 +259,13 @@ AUTHENTICATION_BACKENDS = ["tasks_api.api.authentication.ModelBackend"]
 # launch rate, the workers' stats snapshots): Redis when REDIS_URL is set; else files under var/,
 # which the embedded default's web and worker processes share on one machine.
 _REDIS_URL = env_str("REDIS_URL", "")
+# Every call to Redis (this cache, launch rates, run notifications, metrics) and to the broker
+# waits at most this long to connect and this long for each answer: a dead or mute server fails a
+# request within about this, and a request's calls skip it for TASKS_API_PUBLISH_BREAKER_SECONDS
+# after that (tasks_api/redis_clients.py). CELERY_BROKER_SOCKET_TIMEOUT is its former name.
+REDIS_TIMEOUT = env_float(
+    "REDIS_TIMEOUT", env_float("CELERY_BROKER_SOCKET_TIMEOUT", 1.0, minimum=0.1), minimum=0.1
+)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "shared": (
@@ -267,7 +274,7 @@ CACHES = {
             "LOCATION": _REDIS_URL,
             "KEY_PREFIX": "sii-tasks",
             # A dead or mute Redis fails a request fast instead of hanging it.
-            "OPTIONS": {"socket_timeout": 1.0, "socket_connect_timeout": 2.0},
+            "OPTIONS": {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT},
         }
         if _REDIS_URL
         else {
@@ -350,7 +357,6 @@ SII_SYNC_SOFT_TIME_LIMIT = env_int("SII_SYNC_SOFT_TIME_LIMIT", 600, minimum=1)
 SII_SYNC_TIME_LIMIT = env_int("SII_SYNC_TIME_LIMIT", 660, minimum=1)
 if SII_SYNC_TIME_LIMIT <= SII_SYNC_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured("SII_SYNC_TIME_LIMIT must be greater than SII_SYNC_SOFT_TIME_LIMIT.")
-_BROKER_SOCKET_TIMEOUT = env_float("CELERY_BROKER_SOCKET_TIMEOUT", 1.0, minimum=0.1)
 # RabbitMQ: a dead worker's unacknowledged messages come back the moment its connection drops,
 # so it needs no visibility timeout. https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/rabbitmq.html
 BROKER_IS_AMQP = CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://"))
@@ -360,16 +366,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
     "visibility_timeout": SII_SYNC_TIME_LIMIT * 2 + 600,
     # Socket timeouts so that a publish to a dead or mute broker fails instead of hanging.
-    "socket_timeout": _BROKER_SOCKET_TIMEOUT,
-    "socket_connect_timeout": 2,
+    "socket_timeout": REDIS_TIMEOUT,
+    "socket_connect_timeout": REDIS_TIMEOUT,
 }
 if BROKER_IS_AMQP:
     # py-amqp's names for the same socket timeouts; publisher confirms: a publish returns once
     # the broker has the message (on a quorum queue: on a majority of its nodes).
     # https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.pyamqp.html
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "read_timeout": _BROKER_SOCKET_TIMEOUT,
-        "write_timeout": _BROKER_SOCKET_TIMEOUT,
+        "read_timeout": REDIS_TIMEOUT,
+        "write_timeout": REDIS_TIMEOUT,
         "confirm_publish": True,
     }
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -388,7 +394,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     )
     for _folder in ("out", "processed", "control"):
         (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing retries briefly, then fails: a caller gets an error within seconds, not a hang.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -473,7 +479,8 @@ TASKS_API_LOST_AFTER_SECONDS = env_int("TASKS_API_LOST_AFTER_SECONDS", 60, minim
 # scheduled (longer than the longest retry countdown).
 TASKS_API_RETRY_GRACE_SECONDS = env_int("TASKS_API_RETRY_GRACE_SECONDS", 60, minimum=5)
 TASKS_API_RETRY_STALE_SECONDS = env_int("TASKS_API_RETRY_STALE_SECONDS", 2100, minimum=60)
-# After a publish the broker refused, further publishes fail at once for this long (0: never).
+# After a publish the broker refused, further publishes fail at once for this long (0: never);
+# after any call to a Redis (or the broker) failed, so do the calls to it that a request can skip.
 TASKS_API_PUBLISH_BREAKER_SECONDS = env_float("TASKS_API_PUBLISH_BREAKER_SECONDS", 10.0, minimum=0)
 CELERY_BEAT_SCHEDULE = {
     "reconcile task runs": {

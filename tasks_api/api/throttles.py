@@ -3,14 +3,13 @@
 import logging
 import math
 from functools import cache
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import UserRateThrottle
 
-from tasks_api.redis_clients import redis_client
+from tasks_api.redis_clients import ServerSkipped, cache_guard, redis_client
 
 logger = logging.getLogger(__name__)
 # Redis: read both periods' counts and count this launch if it is let through, in one round trip.
@@ -54,7 +53,10 @@ class LaunchRateThrottle(UserRateThrottle):
         if self.key is None:
             return True
         try:
-            return self._count_in(self.key)
+            with cache_guard(settings.TASKS_API_THROTTLE_CACHE):
+                return self._count_in(self.key)
+        except ServerSkipped:  # it failed moments ago, and was logged then
+            return True
         except Exception:  # the cache (Redis) is unreachable: a lost count must not cost a launch
             logger.warning("Launch rate not checked: the throttle cache is unreachable", exc_info=True)
             return True
@@ -102,5 +104,4 @@ class LaunchRateThrottle(UserRateThrottle):
 @cache
 def _redis_script(alias: str):
     """The counting script, on a Redis client of the cache `alias`'s server (one per process)."""
-    config: dict[str, Any] = settings.CACHES[alias]
-    return redis_client(config["LOCATION"], **config.get("OPTIONS", {})).register_script(COUNT_IN_REDIS)
+    return redis_client(str(settings.CACHES[alias]["LOCATION"])).register_script(COUNT_IN_REDIS)

@@ -10,7 +10,7 @@ from typing import Protocol
 from django.conf import settings
 from django.db import connection, transaction
 
-from tasks_api.redis_clients import redis_client
+from tasks_api.redis_clients import redis_client, server_guard
 
 REDIS_KEY = "tasks_api:metrics"
 # Rows per upsert statement.
@@ -23,18 +23,21 @@ class MetricsStore(Protocol):
 
 
 class RedisMetricsStore:
+    # A Redis that failed moments ago is not waited on again (tasks_api.redis_clients): a flush
+    # keeps its counts for later, a scrape fails at once.
     def __init__(self, url: str) -> None:
-        self.client = redis_client(url)
+        self.url, self.client = url, redis_client(url)
 
     def add(self, increments: dict[str, float]) -> None:
         # MULTI/EXEC: all or nothing, so a flush retried after an error never counts twice.
-        with self.client.pipeline(transaction=True) as pipe:
+        with server_guard(self.url), self.client.pipeline(transaction=True) as pipe:
             for key, amount in increments.items():
                 pipe.hincrbyfloat(REDIS_KEY, key, amount)
             pipe.execute()
 
     def read(self) -> dict[str, float]:
-        raw: dict[bytes, bytes] = self.client.hgetall(REDIS_KEY)  # type: ignore[assignment]  # a sync client's answer
+        with server_guard(self.url):
+            raw: dict[bytes, bytes] = self.client.hgetall(REDIS_KEY)  # type: ignore[assignment]  # a sync client's answer
         return {key.decode(): float(value) for key, value in raw.items()}
 
 

@@ -12,7 +12,7 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from tasks_api.redis_clients import SOCKET_TIMEOUT, redis_client
+from tasks_api.redis_clients import redis_client, server_guard
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +34,9 @@ def run_finished_notify(*, task_ids: Iterable[str]) -> None:
 
 
 def _publish(task_ids: list[str]) -> None:
+    url = settings.TASKS_API_NOTIFY_REDIS_URL
     try:
-        client = redis_client(settings.TASKS_API_NOTIFY_REDIS_URL)
-        with client.pipeline(transaction=False) as pipe:
+        with server_guard(url), redis_client(url).pipeline(transaction=False) as pipe:
             for task_id in task_ids:
                 pipe.publish(finished_channel(task_id), "finished")
             pipe.execute()
@@ -76,13 +76,16 @@ def run_finished_listener(*, task_id: str) -> Iterator[FinishListener | None]:
 
 
 def _subscribed(task_id: str) -> redis.client.PubSub | None:
-    pubsub = redis_client(settings.TASKS_API_NOTIFY_REDIS_URL).pubsub()
+    url = settings.TASKS_API_NOTIFY_REDIS_URL
+    pubsub = redis_client(url).pubsub()
     try:
-        pubsub.subscribe(finished_channel(task_id))
-        # Wait for Redis to confirm: only then can no notification slip between subscribing
-        # and the caller's first read of the status.
-        if pubsub.get_message(timeout=SOCKET_TIMEOUT) is not None:
-            return pubsub
+        with server_guard(url):
+            pubsub.subscribe(finished_channel(task_id))
+            # Wait for Redis to confirm: only then can no notification slip between subscribing
+            # and the caller's first read of the status.
+            if pubsub.get_message(timeout=settings.REDIS_TIMEOUT) is None:
+                raise redis.TimeoutError("Redis did not confirm the subscription")  # mute
+        return pubsub
     except redis.RedisError:
         pass
     logger.warning("Could not subscribe to run notifications: Redis unreachable; checking instead")

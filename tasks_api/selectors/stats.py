@@ -8,8 +8,11 @@ import logging
 from contextlib import suppress
 
 from celery import Celery, current_app
+from django.conf import settings
+from kombu import Connection
 from kombu.exceptions import ChannelError
 
+from tasks_api.redis_clients import ServerSkipped, cache_guard, server_guard
 from tasks_api.snapshots import snapshots_read, stats_key, stats_store
 
 logger = logging.getLogger(__name__)
@@ -36,15 +39,18 @@ def celery_stats_get(*, app: Celery | None = None) -> dict:
 
 def _read(app: Celery) -> tuple[dict[str, dict], dict[str, int | None]]:
     # The queues' lengths are remembered beside the snapshots, so both come in the same reads.
+    # A Redis or broker that failed moments ago is not asked (tasks_api.redis_clients).
     key = stats_key(app, "queues")
     try:
-        snapshots, queues = snapshots_read(app=app, also=key)
-    except Exception:  # the shared cache is down: say no worker is known rather than fail
-        logger.warning("Could not read the workers' stats snapshots", exc_info=True)
+        with cache_guard(settings.TASKS_API_STATS_CACHE):
+            snapshots, queues = snapshots_read(app=app, also=key)
+    except Exception as exc:  # the shared cache is down: say no worker is known rather than fail
+        if not isinstance(exc, ServerSkipped):  # logged when it failed
+            logger.warning("Could not read the workers' stats snapshots", exc_info=True)
         snapshots, queues = {}, None
     if not isinstance(queues, dict):
-        queues = queue_lengths(app)
-        with suppress(Exception):
+        queues = _queue_lengths_at_once(app)
+        with suppress(Exception), cache_guard(settings.TASKS_API_STATS_CACHE):
             stats_store().set(key, queues, QUEUES_SECONDS)
     return snapshots, queues
 
@@ -57,13 +63,29 @@ def queue_names(app: Celery) -> list[str]:
 
 def queue_lengths(app: Celery) -> dict[str, int | None]:
     """Messages waiting per declared queue; null when the broker cannot be reached."""
-    names = queue_names(app)
     try:
         with app.connection_for_read() as connection:
-            return {name: _queue_length(connection.default_channel, name) for name in names}
+            return _lengths(connection, app)
     except Exception:
         logger.info("Could not read queue lengths", exc_info=True)
-        return dict.fromkeys(names)
+        return dict.fromkeys(queue_names(app))
+
+
+def _queue_lengths_at_once(app: Celery) -> dict[str, int | None]:
+    # A request's read: one connection attempt (kombu's retries sleep seconds between them),
+    # none while the broker is skipped.
+    try:
+        with server_guard(app.conf.broker_url), app.connection_for_read() as connection:
+            connection.ensure_connection(max_retries=0)
+            return _lengths(connection, app)
+    except Exception as exc:
+        if not isinstance(exc, ServerSkipped):
+            logger.info("Could not read queue lengths", exc_info=True)
+        return dict.fromkeys(queue_names(app))
+
+
+def _lengths(connection: Connection, app: Celery) -> dict[str, int | None]:
+    return {name: _queue_length(connection.default_channel, name) for name in queue_names(app)}
 
 
 def _queue_length(channel, name: str) -> int | None:

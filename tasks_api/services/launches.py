@@ -5,6 +5,7 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
+import redis
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
@@ -13,6 +14,13 @@ from kombu import Producer
 
 from tasks_api.metrics.core import launches_count
 from tasks_api.models import TaskLaunch
+from tasks_api.redis_clients import (
+    UNREACHABLE,
+    server_answered,
+    server_failed,
+    server_failure,
+    servers_forget,
+)
 from tasks_api.registry import catalog
 from tasks_api.runs.errors import launch_failure_message
 from tasks_api.runs.transitions import runs_publish_failed, runs_published
@@ -83,7 +91,7 @@ class TaskRevoked(Exception):
 def task_launch_publish(*, launch: TaskLaunch) -> None:
     """Publish a recorded launch; mark it enqueued, or record why it was not and raise."""
     try:
-        launches_publish(launches=[launch])
+        launches_publish(launches=[launch], at_once=True)
     except TaskLaunchFailed as exc:
         launch.enqueued, launch.enqueue_error = False, exc.reason
         raise
@@ -101,17 +109,22 @@ class Publishable(Protocol):
     def params(self) -> dict: ...
 
 
-def launches_publish(*, launches: Sequence[Publishable], mark_failures: bool = True) -> None:
+def launches_publish(
+    *, launches: Sequence[Publishable], mark_failures: bool = True, at_once: bool = False
+) -> None:
     """Publish recorded launches over one broker connection, each marked enqueued once its
     publish succeeded. The first refused publish raises TaskLaunchFailed; with `mark_failures`
-    the launches left unpublished are recorded as not enqueued (a republish leaves them be)."""
+    the launches left unpublished are recorded as not enqueued (a republish leaves them be).
+    With `at_once` (a request waits for it) a timeout is not retried, and nothing is tried while
+    the broker's server is skipped (tasks_api.redis_clients)."""
     published = 0
+    policy = AT_ONCE if at_once else {}
     try:
-        _breaker.check()
+        _breaker.check(server_too=at_once)
         with current_app.producer_or_acquire() as producer:
             for start in range(0, len(launches), PIPELINE):
                 chunk = launches[start : start + PIPELINE]
-                _send_pipelined(chunk, producer=producer)
+                _send_pipelined(chunk, producer=producer, policy=policy)
                 published += len(chunk)
     except Exception as exc:  # kombu and redis-py raise many types; all mean "not enqueued"
         runs_published(task_ids=[launch.task_id for launch in launches[:published]])
@@ -123,40 +136,51 @@ def launches_publish(*, launches: Sequence[Publishable], mark_failures: bool = T
     runs_published(task_ids=[launch.task_id for launch in launches])
 
 
-def _send_pipelined(launches: Sequence[Publishable], *, producer: Producer) -> None:
+def _send_pipelined(launches: Sequence[Publishable], *, producer: Producer, policy: dict) -> None:
     # kombu's publish batch sends a chunk's LPUSHes to Redis in one pipeline, where a plain
     # publish makes a client and a round trip per message; other transports publish at once.
     # A failed flush leaves the whole chunk's delivery uncertain: it counts as not published
     # (publishing a run twice is harmless, a worker never runs a run twice).
     if len(launches) == 1:  # a single launch: nothing to pipeline
-        _send(launches[0], producer=producer)
+        _send(launches[0], producer=producer, policy=policy)
         return
     with producer.batch(max_size=PIPELINE * 4):
         for launch in launches:
-            _send(launch, producer=producer)
+            _send(launch, producer=producer, policy=policy)
 
 
 class _PublishBreaker:
     """After a refused publish, fail fast for a while instead of holding every caller for the
-    broker's whole timeout (a mute broker would stall every web worker). Per process."""
+    broker's whole timeout (a mute broker would stall every web worker). Per process, in memory.
+
+    A request's launch also fails at once while the broker's server is skipped after any call to
+    it failed (tasks_api.redis_clients): where it is REDIS_URL's Redis too (compose), the launch's
+    rate count that found it mute spares the publish its own wait. A refused publish marks the
+    server in turn, sparing the calls after it (the run's notification, the next rate counts).
+    """
 
     def __init__(self) -> None:
         self.open_until, self.reason = 0.0, ""
 
-    def check(self) -> None:
-        if time.monotonic() < self.open_until:
-            left = self.open_until - time.monotonic()
-            raise BrokerUnavailable(f"{self.reason} (the broker is not tried again for {left:.0f} s)")
+    def check(self, *, server_too: bool) -> None:
+        left, reason = self.open_until - time.monotonic(), self.reason
+        if left <= 0 and server_too and (failure := server_failure(current_app.conf.broker_url)):
+            reason, left = failure
+        if left > 0:
+            raise BrokerUnavailable(f"{reason} (the broker is not tried again for {left:.0f} s)")
 
     def trip(self, exc: Exception) -> str:
         reason = str(exc) or type(exc).__name__
         if not isinstance(exc, BrokerUnavailable):
             self.open_until = time.monotonic() + settings.TASKS_API_PUBLISH_BREAKER_SECONDS
             self.reason = reason
+            if isinstance(exc, UNREACHABLE):
+                server_failed(current_app.conf.broker_url, exc)
         return reason
 
     def reset(self) -> None:
         self.open_until, self.reason = 0.0, ""
+        server_answered(current_app.conf.broker_url)
 
 
 class BrokerUnavailable(Exception):
@@ -167,17 +191,31 @@ _breaker = _PublishBreaker()
 
 
 def publish_breaker_reset() -> None:
-    """Forget a recent broker failure (tests that repoint the broker)."""
+    """Forget recent broker and Redis failures (tests that repoint the broker)."""
     _breaker.reset()
+    servers_forget()
 
 
-def _send(launch: Publishable, *, producer: Producer) -> None:
+def _no_retry_after_timeout(exc: Exception, interval: float) -> None:
+    # kombu calls this before each retry of a publish. A refused or reset connection is worth
+    # one (a restarted broker, a stale pooled connection); a timeout is not: a mute broker would
+    # hold the request for another timeout per retry.
+    if isinstance(exc, (TimeoutError, redis.TimeoutError)):
+        raise exc
+
+
+# Merged into CELERY_TASK_PUBLISH_RETRY_POLICY for a request's launch.
+AT_ONCE = {"errback": _no_retry_after_timeout}
+
+
+def _send(launch: Publishable, *, producer: Producer, policy: dict) -> None:
     current_app.send_task(
         launch.task_type,
         kwargs=launch.params,
         task_id=launch.task_id,
         producer=producer,
         retry=True,
+        retry_policy=policy,
         # Tells the before_task_publish handler that this publish is already recorded.
         headers={LAUNCH_RECORDED_HEADER: True},
     )

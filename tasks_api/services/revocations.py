@@ -8,6 +8,7 @@ from django_celery_results.models import TaskResult
 
 from tasks_api.metrics.core import run_finished_count
 from tasks_api.models import TaskLaunch
+from tasks_api.redis_clients import server_guard
 from tasks_api.runs.transitions import runs_revoke_requested
 from tasks_api.selectors.status import task_launch_find
 from tasks_api.states import FINISHED
@@ -67,8 +68,10 @@ def _revoke_unfinished(task_ids: list[str], *, terminate: bool, user) -> list[st
 def _broadcast_revoke(task_ids: list[str], *, terminate: bool) -> None:
     try:
         # SIGKILL: pool children ignore SIGTERM where it is remapped (REMAP_SIGTERM), so only
-        # KILL stops a task whatever the worker's signal set-up.
-        current_app.control.revoke(task_ids, terminate=terminate, signal="SIGKILL")
+        # KILL stops a task whatever the worker's signal set-up. Not tried while the broker is
+        # skipped after a failure (tasks_api.redis_clients).
+        with server_guard(current_app.conf.broker_url):
+            current_app.control.revoke(task_ids, terminate=terminate, signal="SIGKILL")
     except Exception:  # the broker is down: the launch records still stop the tasks
         logger.warning("Revoke of %s recorded but not broadcast: broker unreachable", task_ids, exc_info=True)
 

@@ -3,11 +3,15 @@
 import uuid
 
 import pytest
+import redis
+from celery import current_app
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_celery_results.models import TaskResult
 
 from tasks_api.models import TaskLaunch
+from tasks_api.redis_clients import server_failed
 from tasks_api.selectors.launches import task_children_counts
 from tasks_api.services.fanout import task_launch_children
 from tasks_api.services.launches import TaskLaunchFailed, task_launch
@@ -78,3 +82,17 @@ def test_after_a_refused_publish_the_next_launches_fail_at_once_without_trying(u
         task_launch(task_type="sii.sync_f29", params={"company_id": str(uuid.uuid4())}, launched_by="system")
 
     assert set(TaskLaunch.objects.values_list("enqueued", flat=True)) == {False}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_another_call_finds_the_brokers_redis_mute_a_launch_fails_at_once_without_trying(
+    quiet_broker,
+):
+    # As in compose, where REDIS_URL is the broker's Redis: the launch's rate count timed out.
+    server_failed(current_app.conf.broker_url, redis.TimeoutError("Timeout reading from the broker"))
+
+    with pytest.raises(TaskLaunchFailed, match=r"Timeout reading from the broker \(the broker is not tried"):
+        task_launch(task_type="sii.sync_f29", params={"company_id": str(uuid.uuid4())}, launched_by="system")
+
+    assert quiet_broker(settings.SII_QUEUE) == []  # a publish would have reached the (live) broker
+    assert TaskLaunch.objects.get().status == "FAILURE"
