@@ -11,7 +11,7 @@ import pytest
 # make faults runs every scenario this many times; make test, a scenario's `trials` marker (or once).
 TRIALS_ENV = "FAULTS_TRIALS"
 RECOVERY = "recovery_seconds"
-TRIAL_ID = re.compile(r"-?trial\d+")
+TRIAL_ID = re.compile(r"trial\d+-|-?trial\d+")
 
 
 def trials_of(definition: pytest.Function) -> int:
