@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from tasks_api.api.exceptions import is_api_request, json_error
-from tasks_api.outages import TRANSIENT_DATABASE_ERRORS
+from tasks_api.outages import is_transient_database_error
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +29,11 @@ class DatabaseOutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        # A refused, lost or timed-out connection (also SQLite's "database is locked"), or one
-        # already closed: worth trying again later. Other database errors stay 500s.
-        if not isinstance(exception, TRANSIENT_DATABASE_ERRORS):
+        # A refused, lost or timed-out connection, a server shutting down (also SQLite's
+        # "database is locked"): worth trying again later. Other database errors stay 500s.
+        if not is_transient_database_error(exception):
             return None
-        logger.warning("Database unavailable for %s: %s", request.path, exception)
+        logger.warning("Database unavailable for %s: %s", request.path, exception, exc_info=True)
         seconds = settings.DATABASE_OUTAGE_RETRY_AFTER_SECONDS
         sentence = f"The database is unavailable: try again in {seconds} seconds."
         if is_api_request(request) or _prefers_json(request):

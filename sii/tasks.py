@@ -80,7 +80,8 @@ class SiiSyncTask(SiiTask):
         return self.retry(exc=exc, countdown=countdown, max_retries=self.request.retries + 1, headers=headers)
 
     def _retry_transient(self, exc: SiiTransientError) -> Exception:
-        waits = int((self.request.headers or {}).get(LOCK_WAITS_HEADER, 0))
+        # Retries spent waiting for the company or for the database are not the SII's.
+        waits = int((self.request.headers or {}).get(LOCK_WAITS_HEADER, 0)) + self.outage_retries()
         transient_retries = self.request.retries - waits
         countdown = get_exponential_backoff_interval(
             factor=settings.SII_RETRY_BACKOFF,

@@ -6,7 +6,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from sii.client.errors import SiiBadCredentials
 from sii.models import Company
-from sii.selectors import CompanyNotFound, company_sync_lock_holder
+from sii.selectors import CompanyNotFound, company_sync_lock_get
 from sii.services.credentials import company_clave_accept, company_clave_check, company_clave_reject
 from tasks_api.catalog import run_is_live
 
@@ -88,15 +88,14 @@ def company_sync_wait_limit() -> float:
 def _acquire(company_id: uuid.UUID, holder: str) -> None:
     if _take(company_id, holder):
         return
-    current = company_sync_lock_holder(company_id=company_id)
-    if current is None:
+    lock = company_sync_lock_get(company_id=company_id)
+    if lock is None:
         raise CompanyNotFound()
+    current = lock[0]
     if not current and _take(company_id, holder):  # released between the two statements
         return
-    if current and not run_is_live(task_id=current) and _take_over(company_id, holder, dead=current):
-        logger.warning(
-            "Company %s: took over the sync lock of run %s, which is no longer running", company_id, current
-        )
+    if current and not run_is_live(task_id=current) and _take_over(company_id, holder, lock=lock):
+        logger.warning("Company %s: took over the sync lock of run %s, no longer running", company_id, current)
         return
     raise CompanySyncBusy(f"another sync of this company is running (task {current or 'unknown'})")
 
@@ -112,10 +111,12 @@ def _take(company_id: uuid.UUID, holder: str) -> bool:
     return taken == 1
 
 
-def _take_over(company_id: uuid.UUID, holder: str, *, dead: str) -> bool:
-    # Conditional on the dead holder: of two syncs taking it over, one matches the row.
+def _take_over(company_id: uuid.UUID, holder: str, *, lock: tuple[str, datetime | None]) -> bool:
+    # Conditional on the lock as read, expiry included: of two syncs taking it over one matches
+    # the row, and none once the dead run's redelivery has taken its lock again (a new expiry).
+    dead, expired_at = lock
     expires_at = timezone.now() + company_sync_lock_ttl()
-    taken = Company.objects.filter(pk=company_id, sync_lock_holder=dead).update(
+    taken = Company.objects.filter(pk=company_id, sync_lock_holder=dead, sync_lock_expires_at=expired_at).update(
         sync_lock_holder=holder, sync_lock_expires_at=expires_at
     )
     return taken == 1

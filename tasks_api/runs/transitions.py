@@ -9,12 +9,14 @@ reconciler (runs lost with their worker, states it adopts from the result backen
 """
 
 import json
+import os
+import socket
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, QuerySet, Value
+from django.db.models import Case, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_celery_results.models import TaskResult
@@ -58,6 +60,11 @@ def runs_publish_failed(*, task_ids: Sequence[str], reason: str) -> None:
             status="FAILURE", finished_at=timezone.now(), error=launch_failure_message(reason[:2000])
         )
     run_finished_notify(task_ids=task_ids)
+
+
+def this_process() -> str:
+    """A claim's holder: host and pid of the worker process running the task."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def run_claimed(
@@ -153,19 +160,20 @@ def _change(state: str, meta: Any, request: Any) -> dict[str, Any]:
     now = timezone.now()
     if state == "STARTED":  # also each progress report: the start is the first one's
         return {"status": state, "started_at": Coalesce("started_at", Value(now))}
-    # The attempt is over: its claim too, even if its release could not be written (a database
-    # outage longer than the release waited), so the next delivery does not count a death.
     if state == "RETRY":
         retries = getattr(request, "retries", None)
         done = F("retries") + 1 if retries is None else retries + 1
-        return {
-            "status": state,
-            "retries": done,
-            "error": exception_message(meta) or "retried",
-            "claimed_by": "",
-        }
+        error = exception_message(meta) or "retried"
+        return {"status": state, "retries": done, "error": error, **_unclaimed()}
     error = (exception_message(meta) or "failed") if state == "FAILURE" else ""
-    return {"status": state, "finished_at": now, "error": error, "claimed_by": ""}
+    return {"status": state, "finished_at": now, "error": error, **_unclaimed()}
+
+
+def _unclaimed() -> dict[str, Any]:
+    # The attempt is over: so is this process's claim, even if its release could not be written
+    # (the database was away), so the next delivery does not count a death. Only this process's:
+    # a state stored late must not clear the claim of a delivery that began since.
+    return {"claimed_by": Case(When(claimed_by=this_process(), then=Value("")), default=F("claimed_by"))}
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tasks_api.models import TaskLaunch
-from tasks_api.runs.transitions import run_claimed
+from tasks_api.runs.transitions import run_claimed, this_process
 from tasks_api.services import claims_postgres
 from tasks_api.states import FINISHED
 
@@ -31,11 +31,6 @@ class Claim(enum.Enum):
     FINISHED = "finished"  # an earlier delivery finished it: acknowledge and skip
     RUNNING_ELSEWHERE = "running elsewhere"  # a live process runs it now: skip
     EXHAUSTED = "exhausted"  # too many deliveries lost to dying workers: fail it
-
-
-def this_process() -> str:
-    """The claim's holder: host and pid of the worker process running the task."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def run_claim(*, task_id: str, max_lost: int, worker: str) -> Claim:
@@ -60,7 +55,8 @@ def run_release(*, task_id: str) -> None:
 def run_is_held(*, launch: TaskLaunch) -> bool:
     """Whether a live process holds the run's claim (the reconciler's question)."""
     if connection.vendor == "postgresql":
-        return claims_postgres.run_lock_is_held(task_id=launch.task_id)
+        claimed_at = launch.claimed_at if launch.claimed_by else None
+        return claims_postgres.run_lock_is_held(task_id=launch.task_id, claimed_at=claimed_at)
     return _pid_holds(launch)
 
 
@@ -70,9 +66,10 @@ def run_is_live(*, task_id: str) -> bool:
     launch = TaskLaunch.objects.filter(task_id=task_id).only("status", "claimed_by", "claimed_at").first()
     if launch is not None and launch.status in FINISHED:
         return False
-    if connection.vendor == "postgresql":  # a run published by hand, with no row, is claimed too
-        return claims_postgres.run_lock_is_held(task_id=task_id)
-    return launch is not None and _pid_holds(launch)
+    if launch is not None:
+        return run_is_held(launch=launch)
+    # Published by hand, with no row: claimed too (on PostgreSQL, its lock is all there is).
+    return connection.vendor == "postgresql" and claims_postgres.run_lock_is_held(task_id=task_id)
 
 
 def _claim_on_postgres(task_id: str, max_lost: int, worker: str) -> Claim:

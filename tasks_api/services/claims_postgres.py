@@ -5,8 +5,10 @@ with a transaction (a worker pays them on every task).
 The lock is a session advisory lock on the run's id (see tasks_api.services.claims).
 """
 
+from datetime import datetime
 from functools import cache
 
+from django.conf import settings
 from django.db import connection
 
 from tasks_api.models import TaskLaunch
@@ -29,10 +31,15 @@ def run_release(*, task_id: str, holder: str) -> None:
     fetch_one(_release_sql(), {"task_id": task_id, "holder": holder})
 
 
-def run_lock_is_held(*, task_id: str) -> bool:
+def run_lock_is_held(*, task_id: str, claimed_at: datetime | None = None) -> bool:
     """Whether some session holds the run's lock, read from pg_locks without taking it (taking it
-    for a moment would turn a redelivery claiming the run at that moment away)."""
-    held = fetch_one(_held_sql(), [task_id])
+    for a moment would turn a redelivery claiming the run at that moment away).
+
+    A claim written on the row (`claimed_at`) before the server last started counts as held
+    until the task's hard time limit has surely passed: a restart drops every advisory lock,
+    also those of workers still running their tasks, so the missing lock proves no death."""
+    limit = (settings.CELERY_TASK_TIME_LIMIT or 3600) + 60
+    held = fetch_one(_held_sql(), {"task_id": task_id, "claimed_at": claimed_at, "limit": limit})
     return bool(held and held[0])
 
 
@@ -52,11 +59,13 @@ def _lock_sql() -> str:
 def _held_sql() -> str:
     # A bigint advisory key shows in pg_locks as its high and low 32 bits, with objsubid 1.
     return (
-        "SELECT EXISTS (SELECT 1 FROM pg_locks, "  # noqa: S608 (constants; the id is a parameter)
-        f"(SELECT {RUN_LOCK.format('%s')} AS k) AS run "
+        "SELECT EXISTS (SELECT 1 FROM pg_locks, "  # noqa: S608 (constants; values are parameters)
+        f"(SELECT {RUN_LOCK.format('%(task_id)s')} AS k) AS run "
         "WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
         "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-        "AND classid = ((run.k >> 32) & 4294967295)::oid AND objid = (run.k & 4294967295)::oid)"
+        "AND classid = ((run.k >> 32) & 4294967295)::oid AND objid = (run.k & 4294967295)::oid) "
+        "OR COALESCE(%(claimed_at)s < pg_postmaster_start_time() "
+        "AND %(claimed_at)s > now() - make_interval(secs => %(limit)s), false)"
     )
 
 

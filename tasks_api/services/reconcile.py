@@ -4,7 +4,8 @@ Run every TASKS_API_RECONCILE_SECONDS by beat. Every accepted launch ends in a t
 - a launch recorded but never published (the web process died before its publish) is published;
 - a run still waiting long after its publish (the broker lost the message: Redis without
   persistence, a flushed queue) is published again; so is a retry not delivered within
-  TASKS_API_RETRY_GRACE_SECONDS of the time its attempt said it was due, once per retry;
+  TASKS_API_RETRY_GRACE_SECONDS of the time its attempt said it was due, once per retry, and a
+  run STARTED that no process claims whose end could not be stored (a long database outage);
 - a run shown STARTED whose claim no live process holds (its worker died, its host is gone) is
   published again, or failed once TASKS_API_MAX_LOST_DELIVERIES deliveries were lost that way;
 - a run whose result backend holds a finished state its row lacks (a worker of an earlier
@@ -52,27 +53,37 @@ def _never_published() -> QuerySet[TaskLaunch]:
 
 
 def _lost_messages() -> QuerySet[TaskLaunch]:
-    """Waiting runs published long ago, and retries overdue."""
+    """Waiting runs published long ago, retries overdue, and runs let go of but never ended."""
     now = timezone.now()
     waited = timedelta(seconds=settings.TASKS_API_REPUBLISH_AFTER_SECONDS)
     if all(length == 0 for length in queue_lengths(current_app).values()):  # nothing can be waiting
         waited = timedelta(seconds=settings.TASKS_API_LOST_AFTER_SECONDS)
     waiting = Q(status="PENDING", enqueued=True, published_at__lt=now - waited)
-    runs = TaskLaunch.objects.filter(status__in=("PENDING", "RETRY"), revoke_requested_at=None)
-    return runs.annotate(retry_due=_retry_due(), retried_at=_retried_at()).filter(
-        waiting | _overdue_retry(now)
-    )
+    runs = TaskLaunch.objects.filter(status__in=("PENDING", "RETRY", "STARTED"), revoke_requested_at=None)
+    runs = runs.annotate(retry_due=_retry_due(), last_stored=_last_stored())
+    return runs.filter(waiting | _overdue_retry(now) | _let_go_unended(now))
 
 
 def _overdue_retry(now) -> Q:
     """A retry not delivered a grace after it was due (its attempt's retry_at), and not published
-    again since; a retry with no due time recorded, long after it was scheduled."""
+    again since (or not for TASKS_API_REPUBLISH_AFTER_SECONDS, in case that copy was lost too);
+    a retry with no due time recorded, long after it was scheduled."""
     grace = timedelta(seconds=settings.TASKS_API_RETRY_GRACE_SECONDS)
     stale = timedelta(seconds=settings.TASKS_API_RETRY_STALE_SECONDS)
-    not_since = Q(published_at__isnull=True) | Q(published_at__lt=F("retry_due"))
+    again = now - timedelta(seconds=settings.TASKS_API_REPUBLISH_AFTER_SECONDS)
+    not_since = Q(published_at__isnull=True) | Q(published_at__lt=F("retry_due")) | Q(published_at__lt=again)
     overdue = Q(retry_due__lt=now - grace) & not_since
-    unknown = Q(retry_due__isnull=True, retried_at__lt=now - stale, published_at__lt=F("retried_at"))
+    unknown = Q(retry_due__isnull=True, last_stored__lt=now - stale, published_at__lt=F("last_stored"))
     return Q(status="RETRY") & (overdue | unknown)
+
+
+def _let_go_unended(now) -> Q:
+    """STARTED, yet no process claims it, for a while: its worker let go of it but could not
+    store how it ended (the database was away longer than the write waited). Run again, as
+    a sync is idempotent; not counted as a lost delivery (no worker died)."""
+    quiet = now - timedelta(seconds=settings.TASKS_API_ORPHAN_AFTER_SECONDS)
+    not_since = Q(published_at__isnull=True) | Q(published_at__lt=F("last_stored"))
+    return Q(status="STARTED", claimed_by="", last_stored__lt=quiet) & not_since
 
 
 def _retry_due() -> Subquery:
@@ -80,8 +91,8 @@ def _retry_due() -> Subquery:
     return Subquery(attempts.order_by("-retry_at").values("retry_at")[:1])
 
 
-def _retried_at() -> Subquery:
-    # When the retry was scheduled: the time its RETRY state was stored.
+def _last_stored() -> Subquery:
+    # When the run's last state was stored (for a retry: when it was scheduled).
     return Subquery(TaskResult.objects.filter(task_id=OuterRef("task_id")).values("date_done")[:1])
 
 

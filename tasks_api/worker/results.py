@@ -21,7 +21,7 @@ from celery.exceptions import BackendStoreError
 from django.db import transaction
 from django_celery_results.backends.database import DatabaseBackend
 
-from tasks_api.outages import TRANSIENT_DATABASE_ERRORS, outage_deadline, outage_pause
+from tasks_api.outages import is_transient_database_error, outage_deadline, outage_pause
 from tasks_api.runs.transitions import run_state_stored
 
 logger = logging.getLogger(__name__)
@@ -31,19 +31,29 @@ class RecordedDatabaseBackend(DatabaseBackend):
     def _ensure_retryable(
         self, func: Any, *args: Any, fallback_exc: Any = None, fallback_msg: Any = None, **kwargs: Any
     ) -> Any:
+        if kwargs.get("max_retries") is not None:
+            # A caller's own short budget (the worker's main process checking a stored success):
+            # that process must not stop consuming for minutes.
+            return super()._ensure_retryable(
+                func, *args, fallback_exc=fallback_exc, fallback_msg=fallback_msg, **kwargs
+            )
         # Celery's loop counts attempts (result_backend_max_retries); an outage is measured in time.
-        kwargs.pop("max_retries", None)
         deadline, attempt = outage_deadline(), 0
         while True:
             try:
                 return func(*args, **kwargs)
-            except TRANSIENT_DATABASE_ERRORS as exc:
+            except Exception as exc:
+                if not is_transient_database_error(exc):
+                    raise
                 logger.warning("Result backend: database unavailable (%s); waiting for it", exc)
                 if not outage_pause(attempt=attempt, deadline=deadline):
                     if fallback_exc:
                         raise fallback_exc(fallback_msg) from exc
                     raise
                 attempt += 1
+
+    def exception_safe_to_retry(self, exc: BaseException) -> bool:
+        return is_transient_database_error(exc)
 
     def mark_as_failure(self, task_id: str, exc: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(exc, BackendStoreError):

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from tasks_api.metrics.core import run_retried_count
-from tasks_api.outages import is_transient_database_error, through_outages
+from tasks_api.outages import is_transient_database_error
 from tasks_api.runs.transitions import run_delivery_skipped
 from tasks_api.selectors.launches import task_launch_is_revoked
 from tasks_api.services.api_tokens import api_tokens_expire
@@ -67,7 +67,8 @@ class RecordedTask(Task):
         except DatabaseError as exc:
             if not is_transient_database_error(exc):
                 raise
-            raise self._retry_after_outage(exc) from exc
+            # Claimed: the database answered when this attempt began, so this is a new outage.
+            raise self._retry_after_outage(exc, new_outage=claimed) from exc
         finally:
             if claimed:
                 self._release()
@@ -90,27 +91,32 @@ class RecordedTask(Task):
             )
         return claim
 
-    def _retry_after_outage(self, exc: Exception) -> Exception:
+    def _retry_after_outage(self, exc: Exception, *, new_outage: bool) -> Exception:
         """The database went away mid-run: what was saved stays saved, the run starts again
-        later, for as long as outages last up to TASKS_API_OUTAGE_RETRY_SECONDS (the task's
-        retries are for its own errors)."""
+        later, for as long as one outage lasts up to TASKS_API_OUTAGE_RETRY_SECONDS (the task's
+        retries are for its own errors: outage_retries says how many of them are not)."""
         headers = dict(self.request.headers or {})
-        outages = int(headers.get(OUTAGES_HEADER, 0))
-        since = float(headers.get(OUTAGE_SINCE_HEADER, time.time()))
+        outages = self.outage_retries()
+        since = time.time() if new_outage else float(headers.get(OUTAGE_SINCE_HEADER, time.time()))
         if time.time() - since > settings.TASKS_API_OUTAGE_RETRY_SECONDS:
             minutes = round((time.time() - since) / 60)
             return DatabaseUnavailable(
                 f"The database kept failing for {minutes} minutes ({exc}); not tried again"
             )
-        countdown = min(5 * 2**outages, 120) + random.uniform(0, 5)
+        countdown = min(5 * 2 ** min(outages, 5), 120) + random.uniform(0, 5)
         headers |= {OUTAGES_HEADER: outages + 1, OUTAGE_SINCE_HEADER: since}
         return self.retry(exc=exc, countdown=countdown, max_retries=self.request.retries + 1, headers=headers)
 
+    def outage_retries(self) -> int:
+        """How many of this run's retries were for database outages (carried in its headers)."""
+        return int((self.request.headers or {}).get(OUTAGES_HEADER, 0))
+
     def _release(self) -> None:
         try:
-            # Waits through an outage: a claim left on the row would read as a worker that died.
-            through_outages(lambda: run_release(task_id=self.request.id), what="releasing a claim")
-        except DatabaseError:  # the database is still gone, and its lock with the connection
+            run_release(task_id=self.request.id)
+        except DatabaseError:
+            # The database is gone, and the claim's lock with the connection; the state stored
+            # next (RETRY, or a final one) clears the claim from the row.
             logger.warning("Could not release the claim on %s", self.request.id, exc_info=True)
 
     def stop_if_revoked(self) -> None:

@@ -75,6 +75,26 @@ def test_a_worker_killed_mid_sync_is_noticed_within_seconds_and_its_run_complete
     assert system.simulator.requests_to(LOGIN) == 2  # the killed run and the one that completed
 
 
+def test_a_postgresql_restart_mid_sync_is_not_taken_for_the_death_of_the_worker(system):
+    company = system.create_company()
+    system.start_reconciling_beat()
+    system.start_worker(concurrency=2, wait=False)  # one process free for the reconciler
+    task_id = sync_until_waiting_on_the_sii(system, company, delay_ms=20_000)
+
+    system.postgres.restart(mode="fast")  # every advisory lock goes; the worker still waits on the SII
+    system.fault_over()
+
+    # The reconciler runs every 5 s meanwhile: a missing lock must not read as a dead worker.
+    stored = system.wait_status(task_id, timeout=120)
+    assert stored.status == "SUCCESS", stored.traceback
+    assert launch_of(system, task_id).lost_deliveries == 0
+    outcomes = set(
+        RunAttempt.objects.using(system.db).filter(run_id=task_id).values_list("outcome", flat=True)
+    )
+    assert "lost" not in outcomes
+    assert system.synced_keys(company) == system.expected_keys(company, periods())
+
+
 @pytest.mark.trials(3)
 def test_a_run_whose_worker_dies_every_time_fails_after_three_lost_deliveries(system):
     company = system.create_company()

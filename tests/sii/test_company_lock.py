@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from celery.exceptions import Retry
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from sii.client.errors import SiiUnavailable
@@ -15,6 +15,7 @@ from sii.models import Company
 from sii.selectors import CompanyNotFound
 from sii.services.locks import (
     CompanySyncBusy,
+    _take_over,
     company_sync_lock,
     company_sync_lock_ttl,
     company_sync_wait_countdown,
@@ -22,6 +23,7 @@ from sii.services.locks import (
 )
 from sii.tasks import LOCK_WAITING_SINCE_HEADER, LOCK_WAITS_HEADER, sync_documents
 from tasks_api.models import TaskLaunch
+from tasks_api.worker.tasks import OUTAGE_SINCE_HEADER, OUTAGES_HEADER, DatabaseUnavailable
 from tests.factories import CompanyFactory, TaskLaunchFactory
 from tests.processes import wait_for
 from tests.runs import running_here
@@ -101,6 +103,18 @@ def test_a_lock_whose_worker_died_is_taken_over_at_once_long_before_it_expires()
         assert lock_of(company)[0] == "task-b"
 
     assert lock_of(company) == ("", None)
+
+
+def test_a_dead_run_s_lock_its_redelivery_took_again_is_not_taken_over_as_read_before():
+    company = CompanyFactory()
+    dead = TaskLaunchFactory(status="STARTED", claimed_by="gone-host:4242", claimed_at=timezone.now())
+    held_by(company, dead.task_id, expires_in=timedelta(minutes=10))
+    as_read = lock_of(company)
+    held_by(company, dead.task_id, expires_in=timedelta(minutes=11))  # the redelivery's _take
+
+    assert _take_over(company.pk, "task-b", lock=as_read) is False
+
+    assert lock_of(company)[0] == dead.task_id
 
 
 @pytest.mark.parametrize("status", ["SUCCESS", "FAILURE", "REVOKED", "RETRY"])
@@ -264,6 +278,39 @@ def test_a_transient_error_after_waiting_for_the_company_keeps_its_whole_budget(
 
     [options] = retries_published
     assert options["max_retries"] == 3 + 4  # Celery counts the waits too; they are added back
+
+
+def test_a_transient_error_after_database_outages_keeps_its_whole_budget(settings, retries_published):
+    settings.SII_MAX_RETRIES = 3
+
+    with running(sync_documents, retries=5, headers={LOCK_WAITS_HEADER: 1, OUTAGES_HEADER: 4}) as task:
+        task._retry_transient(SiiUnavailable("getResumen: HTTP 503 from the SII."))
+
+    [options] = retries_published
+    assert options["max_retries"] == 3 + 1 + 4
+
+
+def test_an_outage_met_after_the_database_answered_again_starts_its_own_wait(retries_published):
+    long_ago = time.time() - 2 * 3600
+    headers = {OUTAGES_HEADER: 1, OUTAGE_SINCE_HEADER: long_ago}
+
+    with running(sync_documents, retries=1, headers=headers) as task:
+        task._retry_after_outage(OperationalError("server closed the connection"), new_outage=True)
+
+    [options] = retries_published
+    assert options["headers"][OUTAGES_HEADER] == 2
+    assert options["headers"][OUTAGE_SINCE_HEADER] > long_ago + 3600
+
+
+def test_a_run_the_database_kept_away_for_over_an_hour_fails_saying_so(retries_published):
+    headers = {OUTAGES_HEADER: 30, OUTAGE_SINCE_HEADER: time.time() - 3700}
+
+    with running(sync_documents, retries=30, headers=headers) as task:
+        error = task._retry_after_outage(OperationalError("server closed the connection"), new_outage=False)
+
+    assert isinstance(error, DatabaseUnavailable)
+    assert "The database kept failing for 62 minutes" in str(error)
+    assert retries_published == []
 
 
 def test_a_sync_that_waited_two_lock_lifetimes_for_its_company_fails(retries_published):

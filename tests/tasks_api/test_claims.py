@@ -83,6 +83,14 @@ def test_a_retry_stored_after_the_claim_could_not_be_released_is_not_a_lost_deli
     run_release(task_id=launch.task_id)
 
 
+def test_a_state_stored_late_never_clears_the_claim_of_a_delivery_that_began_since():
+    launch = TaskLaunchFactory(claimed_by="other-host:4242", claimed_at=timezone.now())  # the new delivery
+
+    stored(launch, "RETRY", {"exc_type": "OperationalError", "exc_message": ["server closed"]})
+
+    assert TaskLaunch.objects.get(pk=launch.pk).claimed_by == "other-host:4242"
+
+
 def test_each_claim_opens_an_attempt_and_ends_the_one_its_dead_worker_left_open_as_lost():
     launch = TaskLaunchFactory()
     assert claim(launch) is Claim.CLAIMED

@@ -78,6 +78,38 @@ def test_a_retry_not_delivered_a_minute_past_its_due_time_is_published_again_onc
     assert TaskLaunch.objects.get(pk=launch.pk).status == "RETRY"
 
 
+def test_a_retry_published_again_and_still_not_delivered_is_published_again_half_an_hour_later(
+    quiet_broker, settings
+):
+    launch = retrying(due_seconds_ago=3600)
+    TaskLaunch.objects.filter(pk=launch.pk).update(published_at=minutes_ago(31))  # that copy was lost too
+
+    assert runs_reconcile()["republished"] == 1
+
+    assert quiet_broker(QUEUE) == [launch.task_id]
+
+
+def test_a_started_run_its_worker_let_go_of_without_storing_its_end_runs_again(quiet_broker):
+    # The database was away longer than the worker's write waited: the end was never stored.
+    launch = TaskLaunchFactory(published_at=minutes_ago(10))
+    delivered(launch, "STARTED", {"pid": 4242})
+    TaskResult.objects.filter(task_id=launch.task_id).update(date_done=minutes_ago(2))
+
+    assert runs_reconcile()["republished"] == 1
+    assert runs_reconcile()["republished"] == 0  # published after its last stored state: once
+
+    assert quiet_broker(QUEUE) == [launch.task_id]
+    launch.refresh_from_db()
+    assert (launch.status, launch.lost_deliveries) == ("STARTED", 0)  # no worker died
+
+
+def test_a_started_run_a_worker_let_go_of_moments_ago_is_left_to_store_its_end(quiet_broker):
+    launch = TaskLaunchFactory(published_at=minutes_ago(10))
+    delivered(launch, "STARTED", {"pid": 4242})
+
+    assert runs_reconcile()["republished"] == 0
+
+
 def test_a_retry_within_its_grace_is_left_to_its_own_message(quiet_broker):
     retrying(due_seconds_ago=30)
 

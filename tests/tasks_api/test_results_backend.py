@@ -123,6 +123,16 @@ def test_a_result_write_gives_up_once_the_outage_outlasts_its_wait(settings, clo
     assert len(calls) == 13  # five growing pauses, then 7.5 s ones; the last one cut short
 
 
+def test_a_caller_s_own_short_budget_is_kept_so_the_worker_s_main_process_never_waits_minutes(clock):
+    write, calls = failing(1000, OperationalError("the database system is shutting down"))
+
+    with pytest.raises(OperationalError):
+        celery_app.backend._ensure_retryable(write, "task-1", max_retries=3)
+
+    assert len(calls) == 4
+    assert clock.now == 1000.0  # Celery's own pauses (milliseconds), not this clock's
+
+
 def test_an_error_that_is_not_an_outage_is_raised_at_once(clock):
     write, calls = failing(1, IntegrityError("duplicate key"))
 
