@@ -87,7 +87,9 @@ def company_ids_with_sii_credentials(*, rejected_clave: bool = False) -> list[st
 def company_sync_lock_get(*, company_id) -> tuple[str, datetime | None] | None:
     """The task holding the company's sync lock ("" when free) and when the lock expires; None
     when there is no such company."""
-    return Company.objects.filter(pk=company_id).values_list("sync_lock_holder", "sync_lock_expires_at").first()
+    return (
+        Company.objects.filter(pk=company_id).values_list("sync_lock_holder", "sync_lock_expires_at").first()
+    )
 
 
 def rut_bodies_matching(text: str) -> set[int]:

@@ -95,7 +95,9 @@ def _acquire(company_id: uuid.UUID, holder: str) -> None:
     if not current and _take(company_id, holder):  # released between the two statements
         return
     if current and not run_is_live(task_id=current) and _take_over(company_id, holder, lock=lock):
-        logger.warning("Company %s: took over the sync lock of run %s, no longer running", company_id, current)
+        logger.warning(
+            "Company %s: took over the sync lock of run %s, no longer running", company_id, current
+        )
         return
     raise CompanySyncBusy(f"another sync of this company is running (task {current or 'unknown'})")
 
@@ -116,9 +118,9 @@ def _take_over(company_id: uuid.UUID, holder: str, *, lock: tuple[str, datetime 
     # the row, and none once the dead run's redelivery has taken its lock again (a new expiry).
     dead, expired_at = lock
     expires_at = timezone.now() + company_sync_lock_ttl()
-    taken = Company.objects.filter(pk=company_id, sync_lock_holder=dead, sync_lock_expires_at=expired_at).update(
-        sync_lock_holder=holder, sync_lock_expires_at=expires_at
-    )
+    taken = Company.objects.filter(
+        pk=company_id, sync_lock_holder=dead, sync_lock_expires_at=expired_at
+    ).update(sync_lock_holder=holder, sync_lock_expires_at=expires_at)
     return taken == 1
 
 
