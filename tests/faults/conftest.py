@@ -13,6 +13,7 @@ from types import MethodType
 
 import dj_database_url
 import pytest
+import redis
 from celery import Celery
 from django.conf import settings
 from django.db import OperationalError, connections
@@ -201,7 +202,13 @@ class FaultSystem:
         """The pid of the pool process running `task_id` (the worker's answer to `inspect active`)."""
 
         def running() -> int | None:
-            active = self.celery.control.inspect(timeout=1, limit=1).active() or {}  # one worker: no 1 s wait
+            try:
+                active = (
+                    self.celery.control.inspect(timeout=1, limit=1).active() or {}
+                )  # one worker: no 1 s wait
+            except (redis.ConnectionError, OSError):  # Redis dropped this probe's connection: ask again
+                self.celery.pool.force_close_all()
+                return None
             return next(
                 (t["worker_pid"] for tasks in active.values() for t in tasks if t["id"] == task_id), None
             )
