@@ -131,5 +131,6 @@ def _release(company_id: uuid.UUID, holder: str) -> None:
             sync_lock_holder="", sync_lock_expires_at=None
         )
     except DatabaseError:
-        # Raising here would hide why the sync ended; the lock frees itself when it expires.
+        # Raising here would hide why the sync ended; the lock is free anyway once this run is
+        # no longer live (the next sync takes it over), or when it expires.
         logger.warning("Could not release the sync lock of company %s", company_id, exc_info=True)
