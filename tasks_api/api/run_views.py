@@ -5,13 +5,13 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tasks_api import permissions
 from tasks_api.api import examples
+from tasks_api.api.access import PermissionRequiredView
 from tasks_api.api.launch_answers import IDEMPOTENCY_KEY, launch_response
 from tasks_api.api.queries import query_validated
 from tasks_api.api.run_serializers import (
@@ -68,10 +68,7 @@ def _launch_find(task_id: str) -> TaskLaunch | None:
     return task_launch_find(task_id=task_id) if task_id_is_possible(task_id) else None
 
 
-class CeleryRunsView(APIView):
-    def get_permissions(self):
-        return [IsAuthenticated(), permissions.HasPermission(permissions.VIEW)]
-
+class CeleryRunsView(PermissionRequiredView):
     @extend_schema(
         tags=[TAG],
         summary="The launch history, newest first",
@@ -96,10 +93,7 @@ class CeleryRunsView(APIView):
         return _page(runs if len(subjects) < 2 else runs.none(), request, self)
 
 
-class TaskChildrenView(APIView):
-    def get_permissions(self):
-        return [IsAuthenticated(), permissions.HasPermission(permissions.VIEW)]
-
+class TaskChildrenView(PermissionRequiredView):
     @extend_schema(
         tags=[TAG],
         summary="A fan-out parent's children, in launch order",
@@ -115,10 +109,7 @@ class TaskChildrenView(APIView):
         return _page(task_children(parent_task_id=task_id, status=query.get("status")), request, self)
 
 
-class TaskAttemptsView(APIView):
-    def get_permissions(self):
-        return [IsAuthenticated(), permissions.HasPermission(permissions.VIEW)]
-
+class TaskAttemptsView(PermissionRequiredView):
     @extend_schema(
         tags=[TAG],
         summary="A run's attempts: one per delivery to a worker, first first",
@@ -138,11 +129,9 @@ class TaskAttemptsView(APIView):
         return _page(run_attempts(task_id=task_id), request, self, RunAttemptSerializer)
 
 
-class TaskRelaunchView(APIView):
+class TaskRelaunchView(PermissionRequiredView):
+    required_permission = permissions.LAUNCH
     throttle_classes = [LaunchRateThrottle]  # a relaunch is a launch
-
-    def get_permissions(self):
-        return [IsAuthenticated(), permissions.HasPermission(permissions.LAUNCH)]
 
     @extend_schema(
         tags=[TAG],

@@ -11,10 +11,10 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from tasks_api import permissions
 from tasks_api.api import examples
+from tasks_api.api.access import PermissionRequiredView
 from tasks_api.api.exceptions import Conflict
 from tasks_api.api.launch_answers import IDEMPOTENCY_KEY, launch_response
 from tasks_api.api.queries import query_validated
@@ -211,10 +211,7 @@ def _revoke(*, task_id: str, terminate: bool, user) -> list[str]:
     return task_revoke(task_id=task_id, terminate=terminate, user=user)
 
 
-class CeleryStatsView(APIView):
-    def get_permissions(self):
-        return [IsAuthenticated(), permissions.HasPermission(permissions.VIEW)]
-
+class CeleryStatsView(PermissionRequiredView):
     @extend_schema(
         tags=[TAG],
         summary="Workers and queues",

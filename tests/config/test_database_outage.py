@@ -11,7 +11,7 @@ from tests.processes import free_port
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="the outage is PostgreSQL on a closed port; make test runs on it",
+    reason="the outage played is a PostgreSQL server gone (a closed port); the embedded SQLite file has no server to lose, and make test runs this on PostgreSQL",
 )
 TOKEN = {"HTTP_AUTHORIZATION": "Token " + "k" * 64}
 DETAIL = "The database is unavailable: try again in 5 seconds."
