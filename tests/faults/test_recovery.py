@@ -254,12 +254,15 @@ def test_a_retry_the_broker_lost_runs_a_grace_after_its_due_time(system):
     company = system.create_company()
     worker = system.start_worker(wait=False)
     task_id = sync_until_waiting_on_the_sii(system, company, delay_ms=2_000)
-    system.postgres.stop(mode="fast")  # the sync meets the outage: it retries 5-10 s later
+    system.postgres.stop(mode="fast")  # the sync meets the outage: it schedules its retry
+    # The worker's main process, which would deliver the retry, stops; its pool process goes on
+    # and stores the RETRY once the database is back, however slowly the machine restarts it.
+    worker.process.send_signal(signal.SIGSTOP)
     time.sleep(3)
     system.postgres.start()
     system.wait_status(task_id, statuses=("RETRY",), timeout=60)
 
-    worker.stop(signal.SIGKILL)  # the worker held the retry's message, waiting for its time
+    worker.stop(signal.SIGKILL)  # the worker held the retry's message, never delivered
     system.redis.client().flushall()  # and the broker lost its copy
     system.fault_over()
     system.start_reconciling_beat()
