@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from sii.admin.dashboard import failing_companies
+from sii.admin.freshness import stale_companies
 from tasks_api.console.dashboard import dashboard_sections, runs_visible
 
 
@@ -14,5 +15,5 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
         return context
     context["title"] = "Dashboard"
     context["dashboard"] = dashboard_sections(request)
-    context["dashboard_panels"] = [failing_companies(request)]
+    context["dashboard_panels"] = [failing_companies(request), stale_companies(request)]
     return context

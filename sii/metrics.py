@@ -1,4 +1,5 @@
-"""The sii app's metrics: SII requests by endpoint and outcome with their latency, rows synced.
+"""The sii app's metrics: SII requests by endpoint and outcome with their latency, rows synced,
+and the companies whose data is stale (a gauge read at scrape time).
 
 Declared through tasks_api.metrics (counted into the store every process shares); SiiConfig.ready
 imports this module so /metrics lists the families before anything was counted.
@@ -11,9 +12,13 @@ rejected...). The latency is per HTTP request.
 
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
+from sii.selectors_freshness import freshness_counts
 from tasks_api.metrics import (
     COUNTER,
     DEFAULT_BUCKETS,
+    GAUGE,
     HISTOGRAM,
     Family,
     counter_inc,
@@ -62,6 +67,23 @@ ROWS_SYNCED = family_declare(
         "Rows a sync created or changed, by surface.",
         COUNTER,
         ("surface", "change"),
+    )
+)
+
+
+def stale_companies_read() -> dict[tuple[str, ...], float]:
+    """Per surface, the companies a nightly sync covers that it has not synced within the target."""
+    return {(surface,): float(n) for surface, n in freshness_counts(now=timezone.now()).stale.items()}
+
+
+family_declare(
+    Family(
+        "sii_companies_stale",
+        "Companies whose data of a surface was not synced successfully within SII_FRESHNESS_TARGET_HOURS, "
+        "among those a nightly sync covers (never synced: stale).",
+        GAUGE,
+        ("surface",),
+        read=stale_companies_read,
     )
 )
 

@@ -133,3 +133,14 @@ class F29DeclarationFactory(factory.django.DjangoModelFactory):
     estado = "Vigente"
     total_a_pagar = 54_321
     raw = factory.LazyAttribute(lambda form: {"folio": form.folio, "estado": form.estado})
+
+
+class SurfaceSyncFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sii.SurfaceSync"
+
+    company = factory.SubFactory(CompanyFactory)
+    surface = "purchases"
+    last_synced_at = factory.LazyFunction(timezone.now)
+    first_period = "202506"
+    last_period = "202507"

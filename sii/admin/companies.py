@@ -1,5 +1,5 @@
 """Companies in the admin: RUT in any spelling, a write-only SII password, the clave's state,
-the syncs' runs, and sync actions on the list and on the company's page."""
+the syncs' runs, the data's freshness, and sync actions on the list and on the company's page."""
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -12,15 +12,19 @@ from unfold.decorators import action
 from sii import selectors
 from sii.admin import company_pages
 from sii.admin.columns import RutSearchMixin, once_per_object, run_state
+from sii.admin.freshness import FreshnessFilter, company_freshness_html
 from sii.admin.launches import companies_sync, company_sync_dialog, company_sync_from_page
 from sii.admin.pickers import CompanyAutocompleteView
 from sii.forms import CompanyAdminForm
 from sii.models import Company, Subscription
 from tasks_api import console
 
-# The syncs' runs (from the launch records), then what the model keeps: the last successful
-# sync times (local time, "-" when never) and the rows synced.
-SYNC_FIELDS = ("last_syncs", "last_failure", "last_documents_sync_at", "last_f29_sync_at", "synced_documents")
+# The syncs' runs (from the launch records), each surface's freshness, then what the model keeps:
+# the last successful sync times (local time, "-" when never) and the rows synced.
+SYNC_FIELDS = (
+    "last_syncs", "last_failure", "data_freshness", "last_documents_sync_at", "last_f29_sync_at",
+    "synced_documents",
+)  # fmt: skip
 
 
 class SubscriptionInline(TabularInline):
@@ -73,7 +77,7 @@ class LastSyncFailedFilter(admin.SimpleListFilter):
 class CompanyAdmin(RutSearchMixin, ModelAdmin):
     form = CompanyAdminForm
     list_display = ("name", "rut", "sii_credentials", "subscription_active", "documents_sync", "f29_sync")
-    list_filter = (ActiveSubscriptionFilter, RejectedClaveFilter, LastSyncFailedFilter)
+    list_filter = (ActiveSubscriptionFilter, RejectedClaveFilter, LastSyncFailedFilter, FreshnessFilter)
     list_per_page = 50  # each row shows two run states: a page renders in well under a second
     search_fields = ("name",)
     search_help_text = "Name or RUT (76.086.428-5, 76086428-5 or 76086428)"
@@ -141,6 +145,11 @@ class CompanyAdmin(RutSearchMixin, ModelAdmin):
     @once_per_object
     def last_failure(self, company: Company) -> SafeString:
         return company_pages.last_failure_html(company)
+
+    @admin.display(description="Data freshness")
+    @once_per_object
+    def data_freshness(self, company: Company) -> SafeString:
+        return company_freshness_html(company)
 
     @admin.display(description="Last 10 runs")
     @once_per_object

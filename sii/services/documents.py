@@ -8,8 +8,9 @@ from django.utils import timezone
 from sii.client.http import SiiClient
 from sii.client.types import ESTADOS_COMPRA, EstadoContable, Operacion, RcvDocumentRow, RcvSummaryRow
 from sii.metrics import sii_rows_count
-from sii.models import Company, FeeReceipt, PurchaseDocument, RcvSummary, SaleDocument
+from sii.models import Company, FeeReceipt, PurchaseDocument, RcvSummary, SaleDocument, SurfaceSync
 from sii.services.clients import sii_client_for
+from sii.services.freshness import surface_sync_record
 from sii.services.periods import periods_ending
 from sii.services.progress import Progress, no_progress
 from sii.services.upserts import UpsertCounts, rows_upsert
@@ -18,6 +19,11 @@ DOCUMENT_KEY = ("tipo_doc", "counterparty_rut", "folio")
 SUMMARY_KEY = ("period", "operacion", "estado_contable", "tipo_doc")
 FEE_RECEIPT_KEY = ("direction", "issuer_rut", "numero")
 SURFACES = ("compras", "ventas", "honorarios")
+FRESHNESS_SURFACES = {
+    "compras": SurfaceSync.Surface.PURCHASES,
+    "ventas": SurfaceSync.Surface.SALES,
+    "honorarios": SurfaceSync.Surface.FEE_RECEIPTS,
+}
 
 
 def documents_sync(
@@ -31,7 +37,8 @@ def documents_sync(
     """Sync `months` periods ending `month_offset` months before the current one.
 
     Each period and surface is saved as soon as it is fetched, so a sync stopped half-way
-    keeps what it did, and running it again only fills in the rest.
+    keeps what it did, and running it again only fills in the rest. A surface is recorded fresh
+    once its last period is saved: a sync that fails on fee receipts still freshens purchases.
     """
     periods = periods_ending(months=months, month_offset=month_offset)
     steps = [(surface, period) for period in periods for surface in SURFACES]
@@ -40,6 +47,8 @@ def documents_sync(
         for number, (surface, period) in enumerate(steps, start=1):
             progress(current=number, total=len(steps), step=f"{surface} {period}")
             report[surface].add(period, _SYNC_STEP[surface](sii, company, period))
+            if period == periods[-1]:
+                surface_sync_record(company=company, surface=FRESHNESS_SURFACES[surface], periods=periods)
     Company.objects.filter(pk=company.pk).update(last_documents_sync_at=timezone.now())
     return {"success": True, **{surface: report[surface].as_dict() for surface in SURFACES}}
 

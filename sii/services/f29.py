@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from sii.client.http import SiiClient
 from sii.metrics import sii_rows_count
-from sii.models import Company, F29Declaration
+from sii.models import Company, F29Declaration, SurfaceSync
 from sii.services.clients import sii_client_for
+from sii.services.freshness import surface_sync_record
 from sii.services.periods import periods_of_year
 from sii.services.progress import Progress, no_progress
 from sii.services.upserts import UpsertCounts, rows_upsert
@@ -27,6 +28,7 @@ def f29_sync(
             period_counts = _sync_period(sii, company, period)
             counts += period_counts
             per_period[period] = period_counts.as_dict()
+        surface_sync_record(company=company, surface=SurfaceSync.Surface.F29, periods=periods)
     Company.objects.filter(pk=company.pk).update(last_f29_sync_at=timezone.now())
     filed = [period for period, result in per_period.items() if result["total"]]
     latest = max(filed, default=None)

@@ -24,6 +24,7 @@ ALERTS = {
     "NoWorkerOnline",
     "BeatSilent",
     "SiiErrorRateHigh",
+    "SiiDataStale",
 }
 # PromQL words that look like metric names: keywords, and what grouping clauses list (label names).
 _KEYWORDS = {
@@ -147,6 +148,47 @@ def test_promtool_accepts_the_alert_rules_and_the_configuration(tmp_path):
     assert rules.returncode == 0, rules.stdout + rules.stderr
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert f"{len(ALERTS)} rules found" in rules.stdout
+
+
+def test_sii_data_stale_fires_per_surface_after_30_stale_minutes_and_resolves_when_synced(tmp_path):
+    command = promtool()
+    shutil.copy(PROMETHEUS_DIR / "alerts.yml", tmp_path / "alerts.yml")
+    (rule,) = [rule for rule in alert_rules() if rule["alert"] == "SiiDataStale"]
+    stale = {"surface": "purchases"}
+    series = [
+        # Purchases: fresh for 5 minutes, 3 companies stale for 40, synced again; F29 always fresh.
+        {"series": 'sii_companies_stale{surface="purchases"}', "values": "0x4 3x40 0x20"},
+        {"series": 'sii_companies_stale{surface="f29"}', "values": "0x65"},
+    ]
+    firing = {
+        "exp_labels": {"severity": "warning", **stale},
+        "exp_annotations": {
+            "summary": "3 companies' purchases data is stale",
+            "description": rule["annotations"]["description"]
+            .replace("{{ $value }}", "3")
+            .replace("{{ $labels.surface }}", "purchases"),
+        },
+    }
+    checks = [("34m", []), ("36m", [firing]), ("50m", [])]  # stale since 5m: pending until 35m
+    unit = {
+        "rule_files": ["alerts.yml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": series,
+                "alert_rule_test": [
+                    {"eval_time": at, "alertname": "SiiDataStale", "exp_alerts": alerts}
+                    for at, alerts in checks
+                ],
+            }
+        ],
+    }
+    (tmp_path / "unit.yml").write_text(yaml.safe_dump(unit))
+
+    done = subprocess.run([command, "test", "rules", tmp_path / "unit.yml"], capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_promtool_parses_every_dashboard_query(tmp_path):
