@@ -1,5 +1,6 @@
 """Companies, subscriptions and what the SII says about them (RCV, BHE, F29)."""
 
+import json
 import uuid
 from typing import Protocol, TypedDict
 
@@ -16,14 +17,7 @@ RCV_AMOUNTS = ("exento", "neto", "iva", "total")
 
 class CompanyQuerySet(models.QuerySet):
     def with_active_subscription(self) -> "CompanyQuerySet":
-        today = timezone.localdate()
-        active = Subscription.objects.filter(
-            Q(ends_on__isnull=True) | Q(ends_on__gte=today),
-            company=OuterRef("pk"),
-            status=Subscription.Status.ACTIVE,
-            starts_on__lte=today,
-        )
-        return self.filter(Exists(active))
+        return self.filter(Exists(Subscription.objects.active().filter(company=OuterRef("pk"))))
 
     def with_sii_credentials(self) -> "CompanyQuerySet":
         return self.exclude(sii_password_encrypted="")
@@ -44,6 +38,10 @@ class Company(models.Model):
     sii_password_rejected_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When a sync last logged in with the stored clave (the admin's credentials state).
     sii_password_accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The SII session (its cookies, JSON, encrypted like the clave) the last login opened, reused
+    # by the company's next syncs until it expires (SII_SESSION_MAX_AGE) or the SII refuses it.
+    sii_session_encrypted = models.TextField(blank=True, editable=False)
+    sii_session_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The sync logged into the SII as this company now (sii.services.locks): one at a time.
     sync_lock_holder = models.CharField(max_length=255, blank=True, default="", editable=False)
     sync_lock_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -83,9 +81,32 @@ class Company(models.Model):
         self.sii_password_encrypted = crypto.encrypt(password) if password else ""
         self.sii_password_rejected_at = None
         self.sii_password_accepted_at = None
+        self.sii_session_encrypted, self.sii_session_expires_at = "", None  # the old clave's session
 
     def get_sii_password(self) -> str:
         return crypto.decrypt(self.sii_password_encrypted)
+
+    def sii_session(self) -> list | None:
+        """The cookies of the SII session a sync may reuse: none once expired, or when no
+        configured key decrypts them (the key was rotated away)."""
+        expires_at = self.sii_session_expires_at
+        if not self.sii_session_encrypted or expires_at is None or expires_at <= timezone.now():
+            return None
+        try:
+            return json.loads(crypto.decrypt(self.sii_session_encrypted))
+        except crypto.CredentialsUnreadable:
+            return None
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def active(self) -> "SubscriptionQuerySet":
+        """Active today: started, not ended."""
+        today = timezone.localdate()
+        return self.filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=today),
+            status=Subscription.Status.ACTIVE,
+            starts_on__lte=today,
+        )
 
 
 class Subscription(models.Model):
@@ -98,6 +119,8 @@ class Subscription(models.Model):
     starts_on = models.DateField(default=timezone.localdate)
     ends_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["company", "status"])]
@@ -337,3 +360,28 @@ class F29Declaration(SyncedRow):
 
     def __str__(self) -> str:
         return f"F29 {self.period} folio {self.folio} ({self.estado})"
+
+
+class SurfaceSync(models.Model):
+    """A company's last successful sync of one surface that reached the current month: when, and
+    which periods it saved (empty when unknown: recorded before periods were kept)."""
+
+    class Surface(models.TextChoices):  # the values sii_rows_synced_total's `surface` label uses
+        PURCHASES = "purchases", "RCV purchases"
+        SALES = "sales", "RCV sales"
+        FEE_RECEIPTS = "fee_receipts", "Fee receipts"
+        F29 = "f29", "F29"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="surface_syncs")
+    surface = models.CharField(max_length=12, choices=Surface.choices)
+    last_synced_at = models.DateTimeField()
+    first_period = models.CharField(max_length=6, blank=True, help_text="Tax period YYYYMM.")
+    last_period = models.CharField(max_length=6, blank=True, help_text="Tax period YYYYMM.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "surface"], name="uniq_surface_sync")]
+        # The stale counts ask, per surface, which companies were synced since a moment.
+        indexes = [models.Index(fields=["surface", "last_synced_at"], name="sii_surface_sync_fresh")]
+
+    def __str__(self) -> str:
+        return f"{self.company_id} {self.surface} synced {self.last_synced_at:%Y-%m-%d %H:%M}"

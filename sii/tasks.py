@@ -6,6 +6,7 @@ budgets of a sync that logs into the SII as a company.
 """
 
 import logging
+import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,9 +16,11 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
-from sii.client.errors import SiiBadCredentials, SiiTransientError
+from sii.client.errors import SiiBadCredentials, SiiPaused, SiiTransientError, SiiUnavailable
+from sii.governor.gate import Wait
 from sii.models import Company
 from sii.selectors import company_get, company_ids_with_active_subscription, company_ids_with_sii_credentials
+from sii.services.clients import sii_client_for, wait_text
 from sii.services.credentials import CompanyClaveRejected, clave_rejected_at_text
 from sii.services.documents import documents_sync
 from sii.services.f29 import f29_sync
@@ -36,6 +39,9 @@ logger = logging.getLogger(__name__)
 # a sync found its company busy.
 LOCK_WAITS_HEADER = "sii_lock_waits"
 LOCK_WAITING_SINCE_HEADER = "sii_lock_waiting_since"
+# The same for the SII being unavailable (the governor's breaker paused the sync).
+PAUSES_HEADER = "sii_pauses"
+PAUSED_SINCE_HEADER = "sii_paused_since"
 RETRY_BACKOFF_MAX = 30 * 60
 # The SII refusing a company's clave is an operator's to fix, not a bug: the run fails with the
 # SII's message, the worker notes it at INFO without a traceback (Task.throws), and the task
@@ -49,9 +55,10 @@ class SiiTask(RecordedTask):
 
 class SiiSyncTask(SiiTask):
     """A sync of one company. It tries again later, each on its own budget, after a transient SII
-    error (SII_MAX_RETRIES times, exponential backoff with jitter) and while another sync holds
-    the company (short jittered waits, for up to company_sync_wait_limit()). Bad credentials and
-    a rejected clave never retry: the SII locks accounts after repeated wrong logins."""
+    error (SII_MAX_RETRIES times, exponential backoff with jitter), while another sync holds
+    the company (short jittered waits, for up to company_sync_wait_limit()) and while the SII is
+    down for everyone (the governor's breaker, for up to SII_PAUSE_MAX_SECONDS). Bad credentials
+    and a rejected clave never retry: the SII locks accounts after repeated wrong logins."""
 
     max_retries = settings.SII_MAX_RETRIES
     throws = EXPECTED_REFUSALS
@@ -63,6 +70,8 @@ class SiiSyncTask(SiiTask):
             return super().__call__(*args, **kwargs)
         except CompanySyncBusy as exc:
             raise self._retry_when_free(exc) from exc
+        except SiiPaused as exc:
+            raise self._retry_when_back(exc) from exc
         except SiiTransientError as exc:
             raise self._retry_transient(exc) from exc
 
@@ -79,9 +88,31 @@ class SiiSyncTask(SiiTask):
         countdown = company_sync_wait_countdown(waits=waits)
         return self.retry(exc=exc, countdown=countdown, max_retries=self.request.retries + 1, headers=headers)
 
+    def _retry_when_back(self, exc: SiiPaused) -> Exception:
+        """The SII is down for every sync of a surface: try again about when its next probe goes."""
+        headers = dict(self.request.headers or {})
+        since = float(headers.get(PAUSED_SINCE_HEADER, exc.since))
+        exc.args = (f"waiting: {wait_text(Wait('paused', exc.surface, 0, exc.since))}",)
+        if time.time() - since > settings.SII_PAUSE_MAX_SECONDS:
+            hours = round((time.time() - since) / 3600, 1)
+            return SiiUnavailable(f"{exc.args[0]}; gave up after waiting {hours} hours")
+        headers |= {PAUSES_HEADER: int(headers.get(PAUSES_HEADER, 0)) + 1, PAUSED_SINCE_HEADER: since}
+        # Spread over the next minute after the probe: the first back need not all start at once.
+        countdown = max(exc.until - time.time(), 1) + random.uniform(0, settings.SII_PAUSE_WAIT_SECONDS)
+        return self.retry(exc=exc, countdown=countdown, max_retries=self.request.retries + 1, headers=headers)
+
+    def report_sii_wait(self, wait: Wait | None) -> None:
+        """The governor's on_wait: what the sync waits for, on its attempt and in its meta."""
+        self.report_waiting(waiting=wait_text(wait) if wait else "")
+
     def _retry_transient(self, exc: SiiTransientError) -> Exception:
-        # Retries spent waiting for the company or for the database are not the SII's.
-        waits = int((self.request.headers or {}).get(LOCK_WAITS_HEADER, 0)) + self.outage_retries()
+        # Retries spent waiting for the company, for the SII or for the database are not the SII's.
+        headers = self.request.headers or {}
+        waits = (
+            int(headers.get(LOCK_WAITS_HEADER, 0))
+            + int(headers.get(PAUSES_HEADER, 0))
+            + self.outage_retries()
+        )
         transient_retries = self.request.retries - waits
         countdown = get_exponential_backoff_interval(
             factor=settings.SII_RETRY_BACKOFF,
@@ -98,8 +129,13 @@ def sync_documents(self: SiiSyncTask, company_id: str, months: int = 1, month_of
     """Sync one company's purchases, sales and fee receipts."""
     company = company_get(company_id=company_id)
     with refusal_warned(company=company), company_sync_session(company=company, holder=self.request.id):
+        client = sii_client_for(company, on_wait=self.report_sii_wait)
         return documents_sync(
-            company=company, months=months, month_offset=month_offset, progress=self.report_progress
+            company=company,
+            months=months,
+            month_offset=month_offset,
+            progress=self.report_progress,
+            client=client,
         )
 
 
@@ -108,7 +144,10 @@ def sync_f29(self: SiiSyncTask, company_id: str, year: str | None = None) -> dic
     """Sync one company's F29 declarations for a year (default: the current year)."""
     company = company_get(company_id=company_id)
     with refusal_warned(company=company), company_sync_session(company=company, holder=self.request.id):
-        return f29_sync(company=company, year=year or current_year(), progress=self.report_progress)
+        client = sii_client_for(company, on_wait=self.report_sii_wait)
+        return f29_sync(
+            company=company, year=year or current_year(), progress=self.report_progress, client=client
+        )
 
 
 @contextmanager

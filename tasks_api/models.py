@@ -124,6 +124,9 @@ class RunAttempt(models.Model):
     error_type = models.CharField(max_length=255, blank=True)
     error_message = models.TextField(blank=True)
     retry_at = models.DateTimeField(null=True, blank=True, help_text="When a scheduled retry is due.")
+    waiting = models.CharField(
+        max_length=255, blank=True, help_text="What the running attempt waits for now; empty when nothing."
+    )
 
     class Meta:
         ordering = ["started_at", "id"]

@@ -1,12 +1,14 @@
 """Shared fixtures: the SII simulator (in-process and served), a real Celery worker, brokers."""
 
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from django.conf import settings
 from django.utils import timezone
 
@@ -153,3 +155,16 @@ def plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def sii_governor_clear() -> None:
+    """Every test starts with the SII governor's paces and breakers clear (a test's SII faults must
+    not pause the next test's syncs); worker subprocesses share the same store."""
+    if settings.SII_GOVERNOR_REDIS_URL:
+        client = redis.Redis.from_url(settings.SII_GOVERNOR_REDIS_URL)
+        keys = list(client.scan_iter("sii:governor:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    shutil.rmtree(settings.SII_GOVERNOR_DIR, ignore_errors=True)

@@ -1,6 +1,7 @@
 """What can go wrong talking to the SII, as types: transient errors retry, permanent ones don't."""
 
 import re
+from datetime import UTC, datetime
 
 
 class SiiError(Exception):
@@ -29,6 +30,16 @@ class SiiIncompleteMonth(SiiTransientError):
 
 class SiiSessionExpired(SiiTransientError):
     """The SII asked for a login again even after one fresh login."""
+
+
+class SiiPaused(SiiTransientError):
+    """The SII has been unavailable on one surface: the governor's breaker holds every request to it
+    until a probe gets an answer, and this sync waited as long as it may in place."""
+
+    def __init__(self, *, surface: str, since: float, until: float) -> None:
+        self.surface, self.since, self.until = surface, since, until
+        opened = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        super().__init__(f"the SII ({surface}) has been unavailable since {opened}")
 
 
 class SiiPermanentError(SiiError):

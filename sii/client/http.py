@@ -17,9 +17,11 @@ from sii.client.errors import (
     SiiBadCredentials,
     SiiError,
     SiiIncompleteMonth,
+    SiiPaused,
     SiiSessionExpired,
     error_outcome,
 )
+from sii.client.gates import UNAVAILABLE, Gate, OpenGate
 from sii.client.parsers import (
     BheReport,
     document_row,
@@ -30,6 +32,7 @@ from sii.client.parsers import (
     parse_datetime,
     summary_row,
 )
+from sii.client.sessions import SessionCookies, cookies_export, cookies_import
 from sii.client.types import (
     EstadoContable,
     F29Row,
@@ -104,8 +107,19 @@ class SiiClient:
     """Log in lazily, call the SII, and return typed rows; every failure is a sii.client.errors type."""
 
     def __init__(
-        self, *, rut: Rut, password: str, config: SiiClientConfig, transport: BaseTransport | None = None
+        self,
+        *,
+        rut: Rut,
+        password: str,
+        config: SiiClientConfig,
+        transport: BaseTransport | None = None,
+        gate: Gate | None = None,
+        session: SessionCookies | None = None,
+        on_session: Callable[[SessionCookies | None], None] | None = None,
     ) -> None:
+        """`session`: the cookies of a session an earlier client logged in (used until the SII
+        refuses them). With `on_session`, the session is kept: each login's cookies are handed to
+        it (None once the clave is refused) and close() does not log out."""
         self.rut = rut
         self._password = password
         self._urls = {surface: config.base_urls[surface].rstrip("/") for surface in ("auth", "rcv", "bhe")}
@@ -117,6 +131,12 @@ class SiiClient:
         self._token: str | None = None
         self._login_refused: str | None = None  # the SII's bad-credentials message, once seen
         self._last_request_at: float | None = None
+        self._gate = gate or OpenGate()
+        self._sent: tuple[str, bool] | None = None  # the last request's surface, and whether it probed
+        self._on_session = on_session
+        if session:
+            cookies_import(self._http.cookies, session)
+            self._token = self._cookie("TOKEN")
 
     def __repr__(self) -> str:
         return f"SiiClient(rut={self.rut}, logged_in={self._token is not None})"
@@ -130,12 +150,10 @@ class SiiClient:
         self.close()
 
     def close(self) -> None:
-        """Best-effort logout (frees the SII session), then close the connection pool."""
-        if self._token is not None:
+        """Best-effort logout (frees the SII session) unless it is kept, then close the connection pool."""
+        if self._token is not None and self._on_session is None:
             try:
-                self._counted(
-                    "logout", lambda: self._request("logout", "", "GET", self._urls["auth"] + _LOGOUT_PATH)
-                )
+                self._counted("logout", lambda: self._request("auth", "logout", "", "GET", _LOGOUT_PATH))
             except SiiError:
                 logger.info("sii logout failed; the session will expire on its own")
             self._token = None
@@ -153,13 +171,15 @@ class SiiClient:
             token = self._counted("login", self._login_call)
         except SiiBadCredentials as exc:
             self._login_refused = str(exc)
+            if self._on_session is not None:
+                self._on_session(None)
             raise
         self._token = token
+        if self._on_session is not None:
+            self._on_session(cookies_export(self._http.cookies))
 
     def _login_call(self) -> str | None:
-        response = self._request(
-            "login", "", "POST", self._urls["auth"] + _LOGIN_PATH, **self._login_request()
-        )
+        response = self._request("auth", "login", "", "POST", _LOGIN_PATH, **self._login_request())
         token = self._cookie("TOKEN")
         failures.check_status(response, "login", session_surface=False)
         failures.check_login(response, has_token=bool(token))
@@ -208,8 +228,8 @@ class SiiClient:
         mean 'log in again')."""
         namespace = body["metaData"]["namespace"]
         method = namespace.rsplit("/", 1)[-1]
-        url, referer = self._urls["rcv"] + _RCV_PATH + method, self._urls["rcv"] + "/consdcvinternetui/"
-        envelope = self._post_json(method, period, body, url, referer=referer)
+        referer = self._urls["rcv"] + "/consdcvinternetui/"
+        envelope = self._post_json(method, period, body, _RCV_PATH + method, referer=referer)
         failures.check_namespace(envelope, namespace, f"{method} {period}")
         return failures.rcv_rows(envelope, f"{method} {period}"), envelope
 
@@ -222,8 +242,8 @@ class SiiClient:
 
         def call() -> list[JsonObject]:
             body = bodies.f29_estados(self._token or "", self.rut, period)
-            url, referer = self._urls["rcv"] + _F29_PATH + method, self._urls["rcv"] + "/propuestaf29ui/"
-            envelope = self._post_json(method, period, body, url, referer=referer)
+            referer = self._urls["rcv"] + "/propuestaf29ui/"
+            envelope = self._post_json(method, period, body, _F29_PATH + method, referer=referer)
             failures.check_namespace(envelope, body["metaData"]["namespace"], f"{method} {period}")
             return failures.f29_rows(envelope, f"{method} {period}")
 
@@ -231,13 +251,15 @@ class SiiClient:
         with failures.unexpected_rows(method):
             return [f29_row(row) for row in rows]
 
-    def _post_json(self, method: str, period: str, body: JsonObject, url: str, *, referer: str) -> JsonObject:
+    def _post_json(
+        self, method: str, period: str, body: JsonObject, path: str, *, referer: str
+    ) -> JsonObject:
         headers = {
             "Accept": "application/json, text/plain, */*",
             "Origin": self._urls["rcv"],
             "Referer": referer,
         }
-        response = self._request(method, period, "POST", url, json=body, headers=headers)
+        response = self._request("rcv", method, period, "POST", path, json=body, headers=headers)
         failures.check_status(response, f"{method} {period}", session_surface=True)
         return failures.json_body(response, f"{method} {period}")
 
@@ -286,7 +308,7 @@ class SiiClient:
         # Without a Referer (the portal's annual report) loa answers "host no definido".
         headers = {"Referer": base + report_kind.annual_path}
         response = self._request(
-            what, period, "GET", base + report_kind.monthly_path, params=params, headers=headers
+            "bhe", what, period, "GET", report_kind.monthly_path, params=params, headers=headers
         )
         failures.check_status(response, what, session_surface=True)
         html = response.content.decode(response.charset_encoding or "iso-8859-1", errors="replace")
@@ -310,9 +332,13 @@ class SiiClient:
             raise SiiSessionExpired(f"{what}: the SII asked for a login again right after one.") from None
 
     def _request(
-        self, what: str, period: str, method: str, url: str, **options: Unpack[_RequestOptions]
+        self, surface: str, what: str, period: str, method: str, path: str, **options: Unpack[_RequestOptions]
     ) -> httpx.Response:
+        """One HTTP request to `path` on the surface's base URL, in its turn (the gate, then this
+        session's own pace)."""
+        self._sent = (surface, self._gate.before(surface=surface))
         self._pace()
+        url = self._urls[surface] + path
         started = time.monotonic()
         try:
             response = self._http.request(method, url, **options)
@@ -327,17 +353,33 @@ class SiiClient:
         return response
 
     def _counted(self, what: str, call: Callable[[], T]) -> T:
-        """call(), its outcome reported: ok, session_lost, or the error it raised."""
-        try:
-            result = call()
-        except failures.SessionLost:
-            self._on_call(what=what, outcome="session_lost")
-            raise
-        except SiiError as exc:
-            self._on_call(what=what, outcome=error_outcome(exc))
-            raise
-        self._on_call(what=what, outcome="ok")
-        return result
+        """call(), its outcome reported (ok, session_lost, or the error it raised) to the callbacks
+        and the gate; sent again when the gate paused its surface meanwhile (the gate's wait is bounded)."""
+        while True:
+            self._sent = None
+            try:
+                result = call()
+            except failures.SessionLost:
+                self._on_call(what=what, outcome="session_lost")
+                self._answered(available=True)
+                raise
+            except SiiPaused:
+                raise  # no request was sent
+            except SiiError as exc:
+                self._on_call(what=what, outcome=error_outcome(exc))
+                if self._answered(available=not isinstance(exc, UNAVAILABLE)):
+                    continue
+                raise
+            self._on_call(what=what, outcome="ok")
+            self._answered(available=True)
+            return result
+
+    def _answered(self, *, available: bool) -> bool:
+        """Tell the gate how the last request went; True when its surface is paused now."""
+        if self._sent is None:
+            return False
+        surface, probe = self._sent
+        return self._gate.after(surface=surface, available=available, probe=probe)
 
     def _cookie(self, name: str) -> str | None:
         values = [cookie.value for cookie in self._http.cookies.jar if cookie.name == name]

@@ -64,7 +64,11 @@ class SiiSimulator:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request.from_environ(environ)
         self.state.count_request(request.path)
-        response = self.handle(request)
+        if request.path in ROUTES:
+            with self.state.traffic.request(request.path, self.state.request_rut(request)):
+                response = self.handle(request)
+        else:
+            response = self.handle(request)
         start_response(response.status_line(), response.header_list())
         return [response.body]
 

@@ -60,6 +60,11 @@ def _clear_faults(state: SimulatorState, request: Request) -> Response:
     return json_response({"ok": True, "faults": len(state.faults)})
 
 
+def _traffic(state: SimulatorState, request: Request) -> Response:
+    """Requests per second, logins and most requests at once per company (sii.simulator.traffic)."""
+    return json_response(state.traffic.summary())
+
+
 def _health(state: SimulatorState, request: Request) -> Response:
     return json_response({"status": "ok", "sessions": state.session_count(), "faults": len(state.faults)})
 
@@ -71,4 +76,5 @@ _HANDLERS: dict[tuple[str, str], Callable[[SimulatorState, Request], Response]] 
     ("POST", PREFIX + "faults"): _add_fault,
     ("DELETE", PREFIX + "faults"): _clear_faults,
     ("GET", PREFIX + "health"): _health,
+    ("GET", PREFIX + "traffic"): _traffic,
 }

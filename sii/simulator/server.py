@@ -48,6 +48,7 @@ class _RequestHandler(WSGIRequestHandler):
 class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True  # a hung request must not keep the process alive on shutdown
     allow_reuse_address = True
+    request_queue_size = 256  # a night's workers connect by the dozen; socketserver's 5 would refuse them
 
 
 def make_server(app: WsgiApp, host: str = "127.0.0.1", port: int = 8001) -> ThreadingWSGIServer:

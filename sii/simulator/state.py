@@ -2,12 +2,14 @@
 
 import secrets
 import threading
+import time
 from collections import Counter
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sii.rut import parse
 from sii.simulator.faults import FaultInjector
+from sii.simulator.traffic import LOGIN_PATH, Traffic
 from sii.simulator.wsgi import Request
 
 _SII_TZ = ZoneInfo("America/Santiago")
@@ -19,14 +21,18 @@ class SimulatorState:
     Credentials: a RUT registered with register_credentials() (or POST /__sim__/credentials) logs in
     with exactly its clave. Any other valid RUT logs in with any non-empty clave except "wrong", so
     tests and demos can trigger the bad-credentials page without a control call.
-    Sessions live in memory (token -> RUT body). The fault rules keep their own lock.
+    Sessions live in memory (token -> RUT body and login time) and end SESSION_SECONDS after their
+    login, as the SII's do (its login wall answers them then). The fault rules keep their own lock.
     """
+
+    SESSION_SECONDS = 2 * 3600  # [I] no source states the SII's own; integrators keep one up to 2 h
 
     def __init__(self, today: date | None = None) -> None:
         self._today = today
         self.faults = FaultInjector()
+        self.traffic = Traffic()
         self._credentials: dict[int, str] = {}
-        self._sessions: dict[str, int] = {}
+        self._sessions: dict[str, tuple[int, float]] = {}
         self._hits: Counter[str] = Counter()
         self._lock = threading.Lock()
 
@@ -36,8 +42,9 @@ class SimulatorState:
         return self._today or datetime.now(_SII_TZ).date()
 
     def reset(self) -> None:
-        """Forget sessions, credentials, faults and request counts."""
+        """Forget sessions, credentials, faults, request counts and traffic."""
         self.faults.clear()
+        self.traffic.reset()
         with self._lock:
             self._credentials.clear()
             self._sessions.clear()
@@ -57,12 +64,27 @@ class SimulatorState:
     def open_session(self, rut: int) -> str:
         token = secrets.token_hex(16).upper()
         with self._lock:
-            self._sessions[token] = rut
+            self._sessions[token] = (rut, time.time())
+        self.traffic.session_opened(rut)
         return token
 
     def session_rut(self, request: Request) -> int | None:
+        """The RUT body of the request's session; None without one, or once it expired."""
         with self._lock:
-            return self._sessions.get(request.cookies.get("TOKEN", ""))
+            rut, opened = self._sessions.get(request.cookies.get("TOKEN", ""), (None, 0.0))
+        return rut if time.time() - opened < self.SESSION_SECONDS else None
+
+    def expire_sessions(self) -> None:
+        """End every session now, as the SII does after its own time (the next request meets the login wall)."""
+        with self._lock:
+            self._sessions.clear()
+
+    def request_rut(self, request: Request) -> int | None:
+        """The company a request is for: its session's, or the one a login names."""
+        if request.path == LOGIN_PATH:
+            rut = request.form.get("rut", "") if request.method == "POST" else ""
+            return int(rut) if rut.isdigit() else None
+        return self.session_rut(request)
 
     def end_session(self, token: str) -> None:
         with self._lock:

@@ -199,11 +199,11 @@ def attempt_page_examples() -> list[OpenApiExample]:
     retried = {
         "number": 1, **worker, "started_at": "2026-12-07T05:00:01Z", "ended_at": "2026-12-07T05:00:04Z",
         "outcome": "retry", "error_type": "SiiUnavailable", "reason": "getResumen: HTTP 503 from the SII",
-        "retry_at": "2026-12-07T05:01:04Z",
+        "retry_at": "2026-12-07T05:01:04Z", "waiting": "",
     }  # fmt: skip
     succeeded = {
         "number": 2, **worker, "started_at": "2026-12-07T05:01:05Z", "ended_at": "2026-12-07T05:01:40Z",
-        "outcome": "succeeded", "error_type": "", "reason": "", "retry_at": None,
+        "outcome": "succeeded", "error_type": "", "reason": "", "retry_at": None, "waiting": "",
     }  # fmt: skip
     page = {"count": 2, "next": None, "previous": None, "results": [retried, succeeded]}
     return [

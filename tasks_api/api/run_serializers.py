@@ -173,6 +173,9 @@ class RunAttemptSerializer(serializers.Serializer):
         source="error_message", help_text="Why it failed, was retried, lost or skipped; empty when none."
     )
     retry_at = serializers.DateTimeField(allow_null=True, help_text="When the scheduled retry is due.")
+    waiting = serializers.CharField(
+        help_text="What the running attempt waits for now (the SII's pace, or the SII coming back); empty when nothing."
+    )
 
 
 class RunAttemptPageSerializer(serializers.Serializer):

@@ -116,7 +116,7 @@ def attempt_row(attempt) -> list[str]:
         display.moment(attempt.started_at),
         _seconds_text(took) if took is not None else "running",
         display.label(attempt.get_outcome_display(), variant),
-        ": ".join(filter(None, (attempt.error_type, attempt.error_message))) or "—",
+        ": ".join(filter(None, (attempt.error_type, attempt.error_message))) or _waiting(attempt),
         display.moment(attempt.retry_at) if attempt.retry_at else "—",
     ]
 
@@ -228,3 +228,7 @@ def _loads(text: str | None) -> Any:
         return json.loads(text) if text else None
     except ValueError:  # a backend that stored something else: show it as it is
         return text
+
+
+def _waiting(attempt) -> str:
+    return f"waiting: {attempt.waiting}" if attempt.waiting and not attempt.ended_at else "—"

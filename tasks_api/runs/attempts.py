@@ -32,13 +32,23 @@ def attempt_end(*, task_id: str, state: str, meta: Any, retry_at: datetime | Non
         error_type=exception_type(meta)[:255] if failed else "",
         error_message=(exception_message(meta) or "") if failed else "",
         retry_at=retry_at if state == "RETRY" else None,
+        waiting="",
     )
+
+
+def attempt_waiting(*, task_id: str, waiting: str) -> None:
+    """What the run's open attempt waits for now ("" once it goes on)."""
+    RunAttempt.objects.filter(run_id=task_id, ended_at__isnull=True).update(waiting=waiting[:255])
 
 
 def attempt_lost(*, task_id: str, message: str) -> None:
     """The run's open attempt died with its worker."""
     RunAttempt.objects.filter(run_id=task_id, ended_at__isnull=True).update(
-        ended_at=timezone.now(), outcome=Outcome.LOST, error_type="WorkerLost", error_message=message
+        ended_at=timezone.now(),
+        outcome=Outcome.LOST,
+        error_type="WorkerLost",
+        error_message=message,
+        waiting="",
     )
 
 
@@ -80,9 +90,10 @@ def attempt_insert_sql(claimed: str) -> str:
     table = connection.ops.quote_name(RunAttempt._meta.db_table)
     return (
         f"lost AS (UPDATE {table} SET ended_at = now(), outcome = '{Outcome.LOST}', "  # noqa: S608 (constants; values are parameters)
-        f"error_type = 'WorkerLost', error_message = '{WORKER_DIED}' "
+        f"error_type = 'WorkerLost', error_message = '{WORKER_DIED}', waiting = '' "
         "WHERE run_id = %(task_id)s AND ended_at IS NULL), "
         f"begun AS (INSERT INTO {table} (run_id, number, worker, pid, started_at, outcome, "
-        "error_type, error_message) "
-        f"SELECT task_id, deliveries, %(worker)s, %(pid)s, now(), '{Outcome.RUNNING}', '', '' FROM {claimed} WHERE claimed)"
+        "error_type, error_message, waiting) "
+        f"SELECT task_id, deliveries, %(worker)s, %(pid)s, now(), '{Outcome.RUNNING}', '', '', '' "
+        f"FROM {claimed} WHERE claimed)"
     )

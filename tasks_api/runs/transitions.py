@@ -133,6 +133,11 @@ def run_delivery_skipped(*, task_id: str, worker: str, pid: int, reason: str) ->
     attempts.attempt_skipped(task_id=task_id, worker=worker, pid=pid, reason=reason)
 
 
+def run_waiting(*, task_id: str, waiting: str) -> None:
+    """The run's attempt says what it waits for (a rate, a service coming back), or "" when it goes on."""
+    attempts.attempt_waiting(task_id=task_id, waiting=waiting)
+
+
 def run_state_stored(*, task_id: str, state: str, meta: Any, request: Any = None) -> bool:
     """What a worker stored in the result backend (STARTED, RETRY or a finished state), applied
     to the run, and to its open attempt. False when the run had already finished: the backend
