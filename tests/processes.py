@@ -4,6 +4,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -14,7 +16,7 @@ from support.waits import scaled, wait_for
 # Many tests import these from here; support/ is where they live.
 __all__ = [
     "ROOT", "ManagedProcess", "WebServer", "WorkerProcess", "database_url", "die_with_parent",
-    "free_port", "manage_check", "scaled", "wait_for", "worker_env",
+    "free_port", "manage_check", "queue_paused", "scaled", "wait_for", "worker_env",
 ]  # fmt: skip
 
 
@@ -52,11 +54,17 @@ class WorkerProcess(ManagedProcess):
     """
 
     def __init__(
-        self, *, env: dict[str, str], log_path: Path, concurrency: int = 2, die_with_test_run: bool = True
+        self,
+        *,
+        env: dict[str, str],
+        log_path: Path,
+        concurrency: int = 2,
+        die_with_test_run: bool = True,
+        node: str = "",
     ) -> None:
         command = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
-            "-c", str(concurrency), "-l", env.get("LOG_LEVEL", "INFO"), "-n", f"test-{os.getpid()}@%h",
+            "-c", str(concurrency), "-l", env.get("LOG_LEVEL", "INFO"), "-n", node or f"test-{os.getpid()}@%h",
             "--without-gossip", "--without-mingle",
         ]  # fmt: skip
         super().__init__(
@@ -79,6 +87,34 @@ class WorkerProcess(ManagedProcess):
         return super().log_tail(lines)
 
 
+@contextmanager
+def queue_paused(app, queue: str) -> Iterator[None]:
+    """No worker of `app`'s broker takes from `queue` within the block. After it they consume
+    every declared queue again in the settings' order: add_consumer appends the queue last, and
+    on Redis that order is the order work is taken in."""
+    names = [declared.name for declared in settings.CELERY_TASK_QUEUES]
+    workers = len(app.control.cancel_consumer(queue, reply=True, timeout=2))
+    # A worker answers a command, then acts on it: the change is waited for in what it consumes.
+    _wait_consuming(app, lambda consumed: queue not in consumed, what=f"the workers to leave {queue}")
+    try:
+        yield
+    finally:
+        # One at a time, each answered before the next is sent, so each worker acts in this order.
+        for name in names[names.index(queue) + 1 :]:
+            app.control.cancel_consumer(name, reply=True, timeout=2, limit=workers)
+        for name in names[names.index(queue) :]:
+            app.control.add_consumer(name, reply=True, timeout=2, limit=workers)
+        _wait_consuming(app, lambda consumed: consumed == names, what=f"the workers to consume {names}")
+
+
+def _wait_consuming(app, holds: Callable[[list[str]], bool], *, what: str) -> None:
+    def every_worker() -> bool:
+        replies = app.control.inspect(timeout=1).active_queues() or {}
+        return bool(replies) and all(holds([q["name"] for q in queues]) for queues in replies.values())
+
+    wait_for(every_worker, timeout=10, what=what)
+
+
 def worker_env(*, database: dict, simulator_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment a worker needs to share this test run's database, broker and keys."""
     return {
@@ -89,6 +125,9 @@ def worker_env(*, database: dict, simulator_url: str, extra: dict[str, str] | No
         "SII_CREDENTIALS_KEY": settings.SII_CREDENTIALS_KEY,
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "SII_RETRY_BACKOFF": "1",
+        # Tests make the SII fail on purpose, run after run: each must meet its failure, not the
+        # governor's pause (tests/e2e/test_sii_governor.py starts workers with a breaker of their own).
+        "SII_BREAKER_THRESHOLD": "1000",
         **(extra or {}),
     }
 

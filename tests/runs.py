@@ -6,8 +6,11 @@ from contextlib import contextmanager
 import httpx
 from celery import current_app
 from celery.app.task import Context
+from django.db.models import Q
 from django_celery_results.models import TaskResult
 
+from sii.services.locks import company_sync_lock
+from tasks_api.models import TaskLaunch
 from tasks_api.runs.transitions import runs_publish_failed, runs_revoke_requested
 from tasks_api.services.claims import run_claim, run_release
 from tasks_api.services.launches import task_launch
@@ -103,3 +106,35 @@ def running_here(*task_ids: str) -> Iterator[None]:
     finally:
         for task_id in task_ids:
             run_release(task_id=task_id)
+
+
+@contextmanager
+def company_busy(company) -> Iterator[None]:
+    """Another sync of `company` runs (this process holds it) until the block ends: a sync of it
+    launched meanwhile retries after a countdown of seconds (an SII error's may be 0 s: jittered)."""
+    with running_here("another-sync"), company_sync_lock(company=company, holder="another-sync"):
+        yield
+
+
+def children_under_way(*, parent_id: str, count: int) -> int:
+    """Once the parent's `count` children are queued and a worker is busy with the first: how
+    many still wait."""
+    children = TaskLaunch.objects.filter(parent_id=parent_id)
+    wait_for(
+        lambda: children.count() == count and children.filter(status="STARTED").exists(),
+        timeout=30, what="the children to be queued and a worker busy with them",
+    )  # fmt: skip
+    return children.filter(status="PENDING").count()
+
+
+def children_waiting_when_started(*, parent_id: str, task_id: str) -> int:
+    """How many of the parent's children had not started yet when the run `task_id` started."""
+    started_at = TaskLaunch.objects.get(task_id=task_id).started_at
+    children = TaskLaunch.objects.filter(parent_id=parent_id)
+    return children.filter(Q(started_at__gt=started_at) | Q(started_at=None)).count()
+
+
+def children_finished(*, parent_id: str, timeout: float = 60) -> None:
+    """Until every child of the parent has finished (the next test finds the queues empty)."""
+    unfinished = TaskLaunch.objects.filter(parent_id=parent_id).exclude(status__in=FINISHED)
+    wait_for(lambda: not unfinished.exists(), timeout=timeout, what="the children to finish")

@@ -35,6 +35,10 @@ class Child(NamedTuple):
     params: dict
     subject_id: str | None
 
+    @property
+    def launched_by(self) -> str:
+        return TaskLaunch.LaunchedBy.FANOUT
+
 
 def child_task_id(*, parent_task_id: str, params: dict) -> str:
     """The same child of the same parent always gets the same id."""

@@ -1,5 +1,6 @@
 """Launching tasks: record first, publish after the record commits, with the task id fixed."""
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -107,6 +108,8 @@ class Publishable(Protocol):
     def task_type(self) -> str: ...
     @property
     def params(self) -> dict: ...
+    @property
+    def launched_by(self) -> str: ...
 
 
 def launches_publish(
@@ -214,11 +217,26 @@ def _send(launch: Publishable, *, producer: Producer, policy: dict) -> None:
         kwargs=launch.params,
         task_id=launch.task_id,
         producer=producer,
+        queue=launch_queue(task_type=launch.task_type, launched_by=launch.launched_by),
         retry=True,
         retry_policy=policy,
         # Tells the before_task_publish handler that this publish is already recorded.
         headers={LAUNCH_RECORDED_HEADER: True},
     )
+
+
+def launch_queue(*, task_type: str, launched_by: str) -> str | None:
+    """The on-demand queue (TASKS_API_ONDEMAND_QUEUES) of a user's launch whose task is routed to
+    a queue that has one; None: Celery's routes decide, as for beat's own publishes."""
+    if launched_by != TaskLaunch.LaunchedBy.USER:
+        return None
+    return settings.TASKS_API_ONDEMAND_QUEUES.get(_routed_queue(task_type))
+
+
+@functools.cache
+def _routed_queue(task_type: str) -> str:
+    # What send_task's router picks with no queue given: the routes, else the default queue.
+    return current_app.amqp.router.route({}, task_type)["queue"].name
 
 
 def task_launch_record_external(

@@ -13,7 +13,7 @@ from config.celery import app as celery_app
 from sii.models import PurchaseDocument
 from tasks_api.models import TaskLaunch
 from tests.factories import CompanyFactory, UserFactory
-from tests.processes import WebServer, free_port, wait_for, worker_env
+from tests.processes import WebServer, free_port, queue_paused, wait_for, worker_env
 from tests.runs import poll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -71,14 +71,13 @@ def test_a_launch_for_a_missing_company_is_refused_at_once_and_records_nothing(h
 
 def test_a_task_revoked_while_no_worker_consumes_shows_revoked_and_never_runs(http, live_simulator):
     company = CompanyFactory()
-    celery_app.control.cancel_consumer(settings.SII_QUEUE, reply=True, timeout=2)
-    try:
+    with queue_paused(celery_app, settings.SII_ONDEMAND_QUEUE):  # where a user's launch waits
         task_id = http.post(
             "/tasks/launch", json={"task_type": "sii.sync_f29", "params": {"company_id": str(company.pk)}}
         ).json()["task_id"]
         assert http.get(f"/tasks/{task_id}").json()["status"] == "PENDING"
         wait_for(
-            lambda: http.get("/stats").json()["queues"][settings.SII_QUEUE] == 1,
+            lambda: http.get("/stats").json()["queues"][settings.SII_ONDEMAND_QUEUE] == 1,
             timeout=10,
             what="the message to wait",
         )
@@ -87,10 +86,8 @@ def test_a_task_revoked_while_no_worker_consumes_shows_revoked_and_never_runs(ht
 
         assert revoked.json()["status"] == "revoked"
         assert http.get(f"/tasks/{task_id}").json()["status"] == "REVOKED"
-    finally:
-        celery_app.control.add_consumer(settings.SII_QUEUE, reply=True, timeout=2)
     wait_for(
-        lambda: http.get("/stats").json()["queues"][settings.SII_QUEUE] == 0,
+        lambda: http.get("/stats").json()["queues"][settings.SII_ONDEMAND_QUEUE] == 0,
         timeout=30,
         what="the queue to drain",
     )

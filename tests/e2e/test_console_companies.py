@@ -5,6 +5,7 @@ simulator and PostgreSQL. Screenshots at 1,400 px are kept under artifacts/brows
 """
 
 import pytest
+from django.conf import settings
 
 from sii import crypto
 from sii.models import Company
@@ -100,4 +101,4 @@ def test_an_operator_picks_the_company_by_rut_among_many_in_the_launch_form(page
 
     launch = wait_for(lambda: TaskLaunch.objects.first(), timeout=30, what="the launch")
     assert launch.params["company_id"] == str(wanted.pk)
-    assert quiet_broker("sii") == [launch.task_id]
+    assert quiet_broker(settings.SII_ONDEMAND_QUEUE) == [launch.task_id]  # a person's launch

@@ -17,11 +17,19 @@ from sii.models import PurchaseDocument
 from support.waits import scaled
 from tasks_api.models import TaskLaunch
 from tests.factories import CompanyFactory, UserFactory
-from tests.processes import WebServer, WorkerProcess, free_port, wait_for, worker_env
-from tests.runs import poll
+from tests.processes import WebServer, WorkerProcess, free_port, queue_paused, wait_for, worker_env
+from tests.runs import (
+    children_finished,
+    children_under_way,
+    children_waiting_when_started,
+    company_busy,
+    poll,
+)  # fmt: skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SYNC = "sii.sync_documents"
+CHILDREN = 6  # the module's worker runs one task at a time
+ONDEMAND = settings.SII_ONDEMAND_QUEUE  # where the API's launches wait
 
 
 @dataclass
@@ -91,6 +99,10 @@ def launch(http: httpx.Client, task_type: str = SYNC, **params) -> str:
     return response.json()["task_id"]
 
 
+def queued(http: httpx.Client, queue: str) -> int:
+    return http.get("/stats").json()["queues"][queue]
+
+
 def test_a_sync_launched_through_the_api_succeeds_and_stores_the_documents(http):
     company = CompanyFactory(subscribed=True)
 
@@ -105,8 +117,8 @@ def test_the_queues_are_quorum_queues_and_the_stats_report_their_lengths(http, r
     listed = rabbitmqctl("list_queues", "-p", rabbit.vhost, "name", "type").splitlines()
     types = dict(line.split("\t") for line in listed)
 
-    assert (types["celery"], types["sii"]) == ("quorum", "quorum")
-    assert http.get("/stats").json()["queues"] == {"celery": 0, "sii": 0}
+    assert (types["sii_ondemand"], types["celery"], types["sii"]) == ("quorum", "quorum", "quorum")
+    assert http.get("/stats").json()["queues"] == {"sii_ondemand": 0, "celery": 0, "sii": 0}
 
 
 def test_a_transient_sii_error_retries_after_its_countdown_and_the_sync_completes(http, live_simulator):
@@ -121,21 +133,48 @@ def test_a_transient_sii_error_retries_after_its_countdown_and_the_sync_complete
     assert live_simulator.requests_to("CAutInicio.cgi") == 2
 
 
+def test_an_on_demand_runs_retry_comes_back_to_the_on_demand_queue(http, control):
+    company = CompanyFactory(subscribed=True)
+
+    # Celery's own retry follows the routes here: to `sii`, where nothing would take it.
+    with queue_paused(control, settings.SII_QUEUE):
+        with company_busy(company):
+            task_id = launch(http, company_id=str(company.pk))
+            poll(http, task_id, until=("RETRY",), timeout=30)
+        body = poll(http, task_id, timeout=30)
+
+    assert body["status"] == "SUCCESS", body["traceback"]
+    assert TaskLaunch.objects.get(task_id=task_id).retries == 1
+
+
+def test_an_on_demand_sync_starts_before_the_fan_out_children_queued_ahead_of_it(http, live_simulator):
+    for _ in range(CHILDREN):
+        CompanyFactory(subscribed=True)
+    mine = CompanyFactory()  # no subscription: no child syncs it
+    live_simulator.faults.add("CAutInicio.cgi", "delay:1500", times=None)  # every sync logs in slowly
+    parent_id = launch(http, "sii.sync_documents_all_companies", month_offset=1)
+    ahead = children_under_way(parent_id=parent_id, count=CHILDREN)
+
+    task_id = launch(http, company_id=str(mine.pk))
+
+    assert poll(http, task_id)["status"] == "SUCCESS"
+    assert ahead >= CHILDREN - 2  # the queue was deep
+    # Each queue has its own consumer and prefetch window: the worker took the user's sync while
+    # busy with a child (and perhaps holding the next), then ran it first.
+    assert children_waiting_when_started(parent_id=parent_id, task_id=task_id) >= ahead - 1
+    children_finished(parent_id=parent_id)
+
+
 def test_a_task_revoked_while_it_waits_in_its_queue_shows_revoked_and_never_runs(
     http, control, live_simulator
 ):
     company = CompanyFactory(subscribed=True)
-    control.control.cancel_consumer(settings.SII_QUEUE, reply=True, timeout=2)
-    try:
+    with queue_paused(control, ONDEMAND):
         task_id = launch(http, "sii.sync_f29", company_id=str(company.pk))
-        wait_for(
-            lambda: http.get("/stats").json()["queues"]["sii"] == 1, timeout=10, what="the message to wait"
-        )
+        wait_for(lambda: queued(http, ONDEMAND) == 1, timeout=10, what="the message to wait")
 
         assert http.delete(f"/tasks/{task_id}").json()["status"] == "revoked"
-    finally:
-        control.control.add_consumer(settings.SII_QUEUE, reply=True, timeout=2)
-    wait_for(lambda: http.get("/stats").json()["queues"]["sii"] == 0, timeout=30, what="the queue to drain")
+    wait_for(lambda: queued(http, ONDEMAND) == 0, timeout=30, what="the queue to drain")
     assert poll(http, task_id)["status"] == "REVOKED"
     assert live_simulator.requests_to("CAutInicio.cgi") == 0
 
@@ -164,7 +203,7 @@ def test_a_worker_killed_mid_sync_has_its_message_back_in_the_queue_for_another_
     rabbit.worker.process.send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
     rabbit.worker.stop()
-    wait_for(lambda: http.get("/stats").json()["queues"]["sii"] == 1, timeout=60, what="the redelivery")
+    wait_for(lambda: queued(http, ONDEMAND) == 1, timeout=60, what="the redelivery")
     redelivered_after = time.monotonic() - killed_at
     # A second worker (the same node name: it can only start once the first is gone) runs it.
     rabbit.worker = rabbit.start_worker("second-worker")

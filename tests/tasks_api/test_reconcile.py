@@ -17,7 +17,7 @@ from tests.factories import TaskLaunchFactory
 from tests.runs import delivered, revoked, stored
 
 pytestmark = pytest.mark.django_db(transaction=True)
-QUEUE = settings.SII_QUEUE
+QUEUE = settings.SII_ONDEMAND_QUEUE  # the factory's runs are users' launches
 
 
 def minutes_ago(minutes: int):
