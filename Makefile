@@ -13,13 +13,14 @@ PYTEST_ARGS ?=
 SQLITE_TESTS ?= tests/tasks_api/test_claims.py tests/sii/test_upserts.py tests/tasks_api/test_fanout.py \
 	tests/tasks_api/test_status_api.py tests/tasks_api/test_children_api.py tests/tasks_api/test_attempts_api.py \
 	tests/tasks_api/test_dashboard_selectors.py tests/tasks_api/test_dashboard.py \
-	tests/tasks_api/test_results_backend.py tests/tasks_api/test_reconcile.py tests/tasks_api/test_launches.py
+	tests/tasks_api/test_results_backend.py tests/tasks_api/test_reconcile.py tests/tasks_api/test_launches.py \
+	tests/tasks_api/test_retention.py
 
 # make run: ports of the web server and the SII simulator.
 WEB_PORT ?= 8000
 SII_SIMULATOR_PORT ?= 8001
 
-.PHONY: run test faults lint format install bench clean
+.PHONY: run test faults lint format install bench bench-retention clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt requirements-bench.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -90,6 +91,14 @@ bench: $(BIN)/.installed
 	scripts/ensure-debian-packages.sh wrk
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m benchmarks $(BENCH_ARGS)
 	$(if $(findstring --smoke,$(BENCH_ARGS)),,DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m benchmarks.dashboard)
+
+# make bench-retention: the reconciler's retention (runs_expire) over 10 million runs, in its own
+# database (sii_tasks_bench_retention, dropped at the end), while a second process times a task's
+# status and the console's pages. One table on stdout; var/bench/retention.json. About an hour.
+# `make bench-retention BENCH_ARGS=--smoke`: 20,000 runs (make test runs that).
+bench-retention: $(BIN)/.installed
+	scripts/ensure-services.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m benchmarks.retention $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

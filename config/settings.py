@@ -414,7 +414,13 @@ CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
 # Result writes wait through a database outage for TASKS_API_DATABASE_WAIT_SECONDS (below), by
 # time rather than Celery's count of attempts (tasks_api.worker.results).
-CELERY_RESULT_EXPIRES = env_int("CELERY_RESULT_EXPIRES_DAYS", 30, minimum=1) * 24 * 3600
+# Runs, their attempts and results go after TASKS_API_RETENTION_DAYS (tasks_api/services/retention.py,
+# by the reconciler), not by Celery's own daily cleanup: it would delete the result of a run kept as
+# its company's latest. CELERY_RESULT_EXPIRES_DAYS is the setting's former name; 0 keeps everything.
+TASKS_API_RETENTION_DAYS = env_int(
+    "TASKS_API_RETENTION_DAYS", env_int("CELERY_RESULT_EXPIRES_DAYS", 90, minimum=0), minimum=0
+)
+CELERY_RESULT_EXPIRES = None
 CELERY_TASK_TRACK_STARTED = True
 # Late acks + reject on worker loss: a task whose worker dies is redelivered, not lost.
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-reject-on-worker-lost
@@ -437,7 +443,13 @@ CELERY_TASK_TIME_LIMIT = SII_SYNC_TIME_LIMIT
 # API's stats report the length of each.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 SII_QUEUE = "sii"
-CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(SII_QUEUE)]
+# Users' launches of SII tasks (API, admin, relaunches) go here instead of `sii`, so a "sync this
+# company now" never waits behind a night's thousands of fan-out children (README "How to scale").
+SII_ONDEMAND_QUEUE = "sii_ondemand"
+# The order workers without -Q take work in: on Redis strictly (queue_order_strategy, below), so
+# on-demand runs first, then the reconciler, then the children; with -Q, the order given there.
+_QUEUE_ORDER = (SII_ONDEMAND_QUEUE, CELERY_TASK_DEFAULT_QUEUE, SII_QUEUE)
+CELERY_TASK_QUEUES = [Queue(name) for name in _QUEUE_ORDER]
 if BROKER_IS_AMQP:
     # Quorum queues: replicated and durable. Topic exchanges, because countdowns (SII retries,
     # runs retried after an outage) wait in the broker's "celery_delayed_*" queues, which route
@@ -448,12 +460,20 @@ if BROKER_IS_AMQP:
         Queue(
             name, Exchange(name, type="topic"), routing_key=name, queue_arguments={"x-queue-type": "quorum"}
         )
-        for name in (CELERY_TASK_DEFAULT_QUEUE, SII_QUEUE)
+        for name in _QUEUE_ORDER
     ]
     CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
     CELERY_BROKER_NATIVE_DELAYED_DELIVERY_QUEUE_TYPE = "quorum"
     CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+else:
+    # kombu's Redis transport asks for the consumed queues in one BRPOP, in the order consumed
+    # (priority: always that order; round_robin would put the queue just taken last). The file
+    # system's transport ignores it and takes its queues in turn.
+    # https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.redis.html
+    CELERY_BROKER_TRANSPORT_OPTIONS["queue_order_strategy"] = "priority"
 CELERY_TASK_ROUTES = {"sii.*": {"queue": SII_QUEUE}}
+# A user's launch of a task routed to a queue named here goes to the queue it maps to (tasks_api).
+TASKS_API_ONDEMAND_QUEUES = {SII_QUEUE: SII_ONDEMAND_QUEUE}
 CELERY_WORKER_SEND_TASK_EVENTS = False
 # The worker logs through Django's LOGGING (below), so its lines carry task ids and honour LOG_FORMAT.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -554,6 +574,40 @@ SII_REQUEST_INTERVAL = env_float("SII_REQUEST_INTERVAL", 1.0 if SII_MODE == "liv
 # SII_RETRY_BACKOFF x 2^n seconds (with jitter) before retry n.
 SII_MAX_RETRIES = env_int("SII_MAX_RETRIES", 3, minimum=0)
 SII_RETRY_BACKOFF = env_int("SII_RETRY_BACKOFF", 30, minimum=1)
+# The SII governor (sii/governor; README "How to scale"): every request to the SII, from every
+# worker on every host, takes its turn on its surface's pace (requests a second; zeusr's logins,
+# www4's RCV and F29, loa's BHE), with at most SII_RATE_BURST at once after a quiet spell. The SII
+# publishes no limit: the live defaults fit a night of 10,000 companies in about 6 hours; the
+# simulator's let a demo or a rehearsal go fast.
+_SII_RATES = (
+    {"auth": 2.0, "rcv": 12.0, "bhe": 4.0}
+    if SII_MODE == "live"
+    else {"auth": 50.0, "rcv": 100.0, "bhe": 50.0}
+)
+SII_RATES = {
+    surface: env_float(f"SII_RATE_{surface.upper()}", default, minimum=0.01)
+    for surface, default in _SII_RATES.items()
+}
+SII_RATE_BURST = env_int("SII_RATE_BURST", 1, minimum=1)
+# The breaker: SII_BREAKER_THRESHOLD answers in a row saying the SII cannot answer (its "por el
+# momento" page, 5xx, timeouts, dropped connections) pause the surface for every sync; one probe
+# tests it after SII_BREAKER_BACKOFF seconds, then twice as long each time, up to SII_BREAKER_MAX_BACKOFF.
+SII_BREAKER_THRESHOLD = env_int("SII_BREAKER_THRESHOLD", 5, minimum=1)
+SII_BREAKER_BACKOFF = env_float("SII_BREAKER_BACKOFF", 2.0, minimum=1.0)
+SII_BREAKER_MAX_BACKOFF = env_float("SII_BREAKER_MAX_BACKOFF", 60.0, minimum=1.0)
+if SII_BREAKER_MAX_BACKOFF < SII_BREAKER_BACKOFF:
+    raise ImproperlyConfigured("SII_BREAKER_MAX_BACKOFF must be at least SII_BREAKER_BACKOFF.")
+# A paused sync waits in place this long, then gives its worker back and tries again later; it
+# fails once the SII has been unavailable to it for SII_PAUSE_MAX_SECONDS.
+SII_PAUSE_WAIT_SECONDS = env_float("SII_PAUSE_WAIT_SECONDS", 60.0, minimum=1.0)
+SII_PAUSE_MAX_SECONDS = env_int("SII_PAUSE_MAX_SECONDS", 6 * 3600, minimum=60)
+# A company's SII session is kept (encrypted with SII_CREDENTIALS_KEY) and reused by its next syncs
+# for this long after its login, below the two hours integrators keep one; 0: log in and out each sync.
+SII_SESSION_MAX_AGE = env_int("SII_SESSION_MAX_AGE", 90 * 60, minimum=0)
+# Where the governor keeps its paces and breakers: the Redis every host shares (as for the
+# notifications above), else files under VAR_DIR (one host: the embedded default).
+SII_GOVERNOR_REDIS_URL = TASKS_API_NOTIFY_REDIS_URL
+SII_GOVERNOR_DIR = VAR_DIR / "sii-governor"
 # Fernet keys for companies' SII passwords at rest: SII_CREDENTIALS_KEY encrypts; it and the
 # comma-separated SII_CREDENTIALS_OLD_KEYS decrypt, so a key can be rotated without downtime
 # (README "Rotating the SII credentials key"; manage.py rotate_sii_keys).
@@ -574,6 +628,11 @@ for _variable, _key in _credentials_keys:
         raise ImproperlyConfigured(f"{_variable} must be a Fernet key (32 url-safe base64 bytes).") from None
 # How many fan-out children an all-companies task publishes per batch.
 SII_FANOUT_BATCH_SIZE = env_int("SII_FANOUT_BATCH_SIZE", 500, minimum=1)
+# A company's data of a surface (RCV purchases, sales, fee receipts, F29) is stale once its last
+# successful sync is older than this: the dashboard's card, the companies' filter, /metrics'
+# sii_companies_stale and the SiiDataStale alert. A day, plus how much later than the night before
+# a night's syncs may reach a company.
+SII_FRESHNESS_TARGET_HOURS = env_int("SII_FRESHNESS_TARGET_HOURS", 26, minimum=1)
 
 # SII simulator (python manage.py run_sii_simulator; README "The SII client and the simulator")
 # ------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from django.db import DatabaseError
 
 from tasks_api.metrics.core import run_retried_count
 from tasks_api.outages import is_transient_database_error
-from tasks_api.runs.transitions import run_delivery_skipped
+from tasks_api.runs.transitions import run_delivery_skipped, run_waiting
 from tasks_api.selectors.launches import task_launch_is_revoked
 from tasks_api.services.api_tokens import api_tokens_expire
 from tasks_api.services.claims import Claim, run_claim, run_release
@@ -33,6 +33,8 @@ from tasks_api.services.fanout import task_launch_children
 from tasks_api.services.idempotency import idempotency_keys_expire
 from tasks_api.services.launches import TaskRevoked
 from tasks_api.services.reconcile import runs_reconcile
+from tasks_api.services.retention import runs_expire
+from tasks_api.worker.delivery import delivered_queue
 
 logger = logging.getLogger(__name__)
 # Carried from retry to retry in the message headers: database outages this run went through,
@@ -128,8 +130,12 @@ class RecordedTask(Task):
             raise TaskRevoked()
 
     def retry(self, *args: Any, **kwargs: Any) -> Any:
-        """Celery's retry, remembering when the retry is due: the result backend's RETRY write
-        (which receives this request) records it on the attempt."""
+        """Celery's retry, to the queue this delivery came from, remembering when the retry is
+        due: the result backend's RETRY write (which receives this request) records it on the attempt."""
+        # On RabbitMQ Celery's own would follow the routes: an on-demand run's retry would
+        # join the fan-out's children (the router's queue decides a delayed message's key).
+        queues = self.app.amqp.queues.values()
+        kwargs.setdefault("queue", delivered_queue(delivery_info=self.request.delivery_info, queues=queues))
         try:
             return super().retry(*args, **kwargs)
         except Retry as signal:
@@ -145,8 +151,20 @@ class RecordedTask(Task):
         Raises TaskRevoked when the run was revoked meanwhile, so it stops before that step.
         """
         self.stop_if_revoked()
-        meta = {"info": "Task is running", "current": current, "total": total, "step": step}
-        self.update_state(state="STARTED", meta=meta)
+        self.request.progress = {"current": current, "total": total, "step": step}
+        self._store_running(waiting=getattr(self.request, "waiting", ""))
+
+    def report_waiting(self, *, waiting: str) -> None:
+        """Say what the run waits for now (a rate, a service coming back), or "" when it goes on:
+        in its meta (beside the progress) and on its attempt. Raises TaskRevoked like report_progress."""
+        self.stop_if_revoked()
+        self.request.waiting = waiting
+        run_waiting(task_id=self.request.id, waiting=waiting)
+        self._store_running(waiting=waiting)
+
+    def _store_running(self, *, waiting: str) -> None:
+        meta = {"info": "Task is running", **getattr(self.request, "progress", {})}
+        self.update_state(state="STARTED", meta=meta | ({"waiting": waiting} if waiting else {}))
 
     def launch_children(self, *, task_type: str, params_list: Sequence[dict]) -> int:
         """Record and publish one `task_type` child per params; returns how many were published.
@@ -165,9 +183,10 @@ class RecordedTask(Task):
 @shared_task(name="tasks_api.reconcile_runs", ignore_result=True)
 def reconcile_runs() -> dict[str, int]:
     """Publish what was never published or lost, recover runs whose worker died, and forget
-    Idempotency-Keys past their retention and expired API tokens."""
+    runs past their retention, Idempotency-Keys past theirs and expired API tokens."""
     return {
         **runs_reconcile(),
+        "expired_runs": runs_expire(),
         "expired_idempotency_keys": idempotency_keys_expire(),
         "expired_api_tokens": api_tokens_expire(),
     }

@@ -27,6 +27,8 @@ from tests.processes import ROOT, manage_check
         ("DJANGO_SECRET_KEY", "change-me", "DJANGO_SECRET_KEY is still the placeholder from .env.example"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' is not one of: plain, json, bare"),
         ("METRICS_TOKEN", "change-me", "METRICS_TOKEN is still the placeholder from .env.example"),
+        ("SII_FRESHNESS_TARGET_HOURS", "a day", "SII_FRESHNESS_TARGET_HOURS='a day' is not an integer"),
+        ("SII_FRESHNESS_TARGET_HOURS", "0", "SII_FRESHNESS_TARGET_HOURS=0 must be at least 1"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_the_variable(tmp_path, variable, value, message):
@@ -66,16 +68,18 @@ def _celery_settings(tmp_path, broker_url: str) -> str:
 def test_an_amqp_broker_gets_quorum_queues_on_topic_exchanges_and_no_redis_options(tmp_path):
     printed = _celery_settings(tmp_path, "amqp://guest:guest@127.0.0.1:5672//")
 
-    assert printed.count("'x-queue-type': 'quorum'") == 2
-    assert printed.count("('topic', ") == 2
+    assert printed.count("'x-queue-type': 'quorum'") == 3
+    assert printed.count("('topic', ") == 3
     assert "visibility_timeout" not in printed
+    assert "queue_order_strategy" not in printed
 
 
-def test_a_redis_broker_keeps_classic_queues_and_its_visibility_timeout(tmp_path):
+def test_a_redis_broker_keeps_classic_queues_its_visibility_timeout_and_takes_its_queues_in_order(tmp_path):
     printed = _celery_settings(tmp_path, "redis://127.0.0.1:6379/0")
 
     assert "quorum" not in printed
     assert "visibility_timeout" in printed
+    assert "'queue_order_strategy': 'priority'" in printed
 
 
 def test_a_postgresql_server_that_never_answers_fails_the_connection_instead_of_hanging(tmp_path):

@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.utils import timezone
@@ -121,7 +122,9 @@ def test_the_periodic_reconcile_task_expires_keys(monkeypatch):
     IdempotencyKey.objects.create(user=user, key="k", fingerprint="f")
     IdempotencyKey.objects.filter(key="k").update(created_at=timezone.now() - timedelta(days=2))
 
-    assert reconcile_runs() == {"published": 0, "expired_idempotency_keys": 1, "expired_api_tokens": 0}
+    assert reconcile_runs() == {
+        "published": 0, "expired_runs": 0, "expired_idempotency_keys": 1, "expired_api_tokens": 0
+    }  # fmt: skip
 
 
 @pytest.mark.skipif(
@@ -158,4 +161,4 @@ def test_concurrent_duplicates_never_launch_twice(monkeypatch, quiet_broker):
     assert len(answers) == 2
     assert answers[0] == answers[1]
     assert TaskLaunch.objects.count() == 1
-    assert quiet_broker("sii") == [answers[0]["task_id"]]
+    assert quiet_broker(settings.SII_ONDEMAND_QUEUE) == [answers[0]["task_id"]]
