@@ -20,7 +20,7 @@ SQLITE_TESTS ?= tests/tasks_api/test_claims.py tests/sii/test_upserts.py tests/t
 WEB_PORT ?= 8000
 SII_SIMULATOR_PORT ?= 8001
 
-.PHONY: run test faults lint format install bench bench-retention clean
+.PHONY: run test faults lint format install bench bench-retention rehearse clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt requirements-bench.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -99,6 +99,16 @@ bench: $(BIN)/.installed
 bench-retention: $(BIN)/.installed
 	scripts/ensure-services.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m benchmarks.retention $(BENCH_ARGS)
+
+# make rehearse: a night of 10,000 companies against the simulator (0.3 s a request) at the SII
+# governor's caps, on PostgreSQL with Redis, then with RabbitMQ and a 5-minute SII outage midway
+# (README "How to scale"). Its database is its own; its Redis database is flushed.
+# `make rehearse REHEARSE_ARGS="--companies 2000 --brokers redis"` for a shorter one; make test runs --smoke.
+REHEARSE_REDIS_URL ?= redis://127.0.0.1:6379/13
+REHEARSE_ARGS ?=
+rehearse: $(BIN)/.installed
+	scripts/ensure-services.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(REHEARSE_REDIS_URL) $(BIN)/python -m benchmarks.rehearsal $(REHEARSE_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -56,16 +56,25 @@ class SiiGovernor:
         self._told: Wait | None = None
 
     def before(self, *, surface: str) -> bool:
-        """Wait for the request's turn; True when it is the probe of a paused surface."""
-        probe = self._admitted(surface)
+        """Wait for the request's turn; True when it is the probe of a paused surface.
+
+        The breaker is asked again once the turn has come: a request that queued for the pace while
+        the SII was answering must not go once it has stopped."""
+        while True:
+            self._admitted(surface, probe=False)  # no slot is taken while the surface is paused
+            self._paced(surface)
+            verdict = self._admitted(surface, probe=True)
+            if verdict is not None:
+                self._tell(None)
+                return verdict
+
+    def _paced(self, surface: str) -> None:
         pace = self._config.paces[surface]
         wait = self._store.change(f"pace:{surface}", partial(_slot, pace=pace))
         if wait >= self._config.report_after:
             self._tell(Wait("pace", surface, wait))
         if wait > 0:
             self._sleep(wait)
-        self._tell(None)
-        return probe
 
     def after(self, *, surface: str, available: bool, probe: bool) -> bool:
         """Record an answer; True when the surface is paused now (the caller waits and tries again)."""
@@ -76,16 +85,24 @@ class SiiGovernor:
         record = partial(_recorded, rule=rule, available=available, probe=probe)
         return self._store.change(key, record)
 
-    def _admitted(self, surface: str) -> bool:
+    def _admitted(self, surface: str, *, probe: bool) -> bool | None:
+        """Once the surface may be asked: True for its probe (taken when `probe`, atomically: one
+        worker gets it), False to go; while paused, wait in place. Without `probe`, a probe's turn
+        returns None at once: the caller takes its slot first, then the probe."""
         key, rule = f"breaker:{surface}", self._config.breaker
         while True:
             state, now = self._store.read(key)
             changed, verdict = breaker_admit(state, now, rule)
-            if changed is not None:  # the probe's turn: taken atomically, one worker gets it
+            if changed is not None and not probe:
+                return None
+            if changed is not None:
                 verdict = self._store.change(key, partial(breaker_admit, rule=rule))
             if verdict.kind != "paused":
                 return verdict.kind == "probe"
-            self._pause(surface, verdict, now)
+            if not probe:
+                self._pause(surface, verdict, now)
+                continue
+            return None  # paused while this request waited for its slot: start over
 
     def _pause(self, surface: str, verdict: Verdict, now: float) -> None:
         if self._paused_for >= self._config.max_pause:

@@ -117,3 +117,20 @@ def test_processes_sharing_a_store_never_get_two_slots_closer_than_the_rate(stor
     gaps = [later - earlier for earlier, later in itertools.pairwise(sends)]
     assert len(sends) == 100
     assert min(gaps) >= 1 / 50 - 1e-6
+
+
+def test_a_request_that_queued_for_the_pace_does_not_go_once_the_surface_paused_meanwhile(store, recorder):
+    slow = GovernorConfig(paces={"rcv": Pace(rate=1)}, breaker=RULE, max_pause=3.0)
+    recorder.governor(store, slow).before(surface="rcv")  # the pace's next slot is a second away
+    opener = recorder.governor(store, slow)
+
+    def sleep(seconds: float) -> None:
+        recorder.slept.append(seconds)
+        if len(recorder.slept) == 1:  # while waiting for its slot, the SII stops answering
+            for _ in range(RULE.threshold):
+                opener.after(surface="rcv", available=False, probe=False)
+
+    queued = SiiGovernor(store=store, config=slow, on_wait=recorder.told.append, sleep=sleep)
+    with pytest.raises(SiiPaused):
+        queued.before(surface="rcv")
+    assert recorder.told[0].kind == "paused"
