@@ -91,4 +91,3 @@ def _paused_retry(runs: list[str]) -> bool:
     return RunAttempt.objects.filter(
         run_id__in=runs, outcome="retry", error_message__startswith="waiting: the SII has been unavailable"
     ).exists()
-
