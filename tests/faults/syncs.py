@@ -4,7 +4,7 @@ from sii.services.periods import periods_ending
 from tests.processes import wait_for
 
 BHE = "TMBCOC_InformeMensualBheRec.cgi"  # the last step of each period
-LOGIN = "CAutInicio.cgi"  # once per run of a sync
+LOGIN = "CAutInicio.cgi"  # once per company while its SII session lasts
 MONTHS = {"months": 2, "month_offset": 1}  # two whole past months: six steps
 
 

@@ -72,7 +72,8 @@ def test_a_worker_killed_mid_sync_is_noticed_within_seconds_and_its_run_complete
     assert stored.status == "SUCCESS", stored.traceback
     assert system.synced_keys(company) == system.expected_keys(company, periods())
     assert (launch_of(system, task_id).lost_deliveries, TaskLaunch.objects.using(system.db).count()) == (1, 1)
-    assert system.simulator.requests_to(LOGIN) == 2  # the killed run and the one that completed
+    assert launch_of(system, task_id).deliveries == 2  # the killed run and the one that completed
+    assert system.simulator.requests_to(LOGIN) == 1  # the second carried on the first one's SII session
 
 
 def test_a_postgresql_restart_mid_sync_is_not_taken_for_the_death_of_the_worker(system):
@@ -113,7 +114,7 @@ def test_a_run_whose_worker_dies_every_time_fails_after_three_lost_deliveries(sy
     assert "died 3 times" in error_of(stored)
     launch = launch_of(system, task_id)
     assert (launch.deliveries, launch.lost_deliveries) == (3, 3)
-    assert system.simulator.requests_to(LOGIN) == 3
+    assert system.simulator.requests_to(LOGIN) == 1  # each delivery carried on the first one's session
 
 
 def test_a_run_whose_worker_died_holds_its_company_no_longer(system):

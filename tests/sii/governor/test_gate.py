@@ -111,7 +111,8 @@ def test_processes_sharing_a_store_never_get_two_slots_closer_than_the_rate(stor
     where = str(tmp_path) if store_kind == "file" else settings.SII_GOVERNOR_REDIS_URL
     if store_kind == "redis":
         redis.Redis.from_url(where).delete("test:governor:processes:pace:rcv")
-    with multiprocessing.get_context("fork").Pool(4) as pool:
+    # Spawned, not forked: a fork of the test process (its threads, their locks) may hang.
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
         batches = pool.map(partial(_reserve_slots, store_kind, where), [25] * 4)
     sends = sorted(send for batch in batches for send in batch)
     gaps = [later - earlier for earlier, later in itertools.pairwise(sends)]
