@@ -171,7 +171,7 @@ def _company(pages_before: int):
     vacuum = None if autovacuum_is_on() else _spawn(context, autovacuum_play, list(TABLES), stop)
     window: dict = {}
     try:
-        _wait_for(lambda: pages_done.value >= pages_before, probe[0])
+        _wait_for(lambda: pages_done.value >= pages_before, [probe[0], *(vacuum[:1] if vacuum else [])])
         window["start"] = time.time()
         yield window
         window["end"] = time.time()
@@ -184,7 +184,7 @@ def _company(pages_before: int):
 def _spawn(context, target, *args) -> tuple:
     """`target(*args, results)` in a new process; the process and its results' queue."""
     results = context.Queue()
-    process = context.Process(target=target, args=(*args, results))
+    process = context.Process(target=target, args=(*args, results), name=target.__name__)
     process.start()
     return process, results
 
@@ -197,10 +197,11 @@ def _finished_task() -> str:
     return runs.order_by("-created_at").values_list("task_id", flat=True)[0]
 
 
-def _wait_for(condition, process) -> None:
+def _wait_for(condition, processes: list) -> None:
     while not condition():
-        if not process.is_alive():
-            raise SystemExit(f"the {process.name} process ended (exit code {process.exitcode})")
+        for process in processes:
+            if not process.is_alive():
+                raise SystemExit(f"the {process.name} process ended (exit code {process.exitcode})")
         time.sleep(0.2)
 
 
@@ -341,13 +342,15 @@ def _fill_rows(figures: dict) -> list[tuple[str, str]]:
 
 def _deletion_rows(figures: dict) -> list[tuple[str, str]]:
     passes, wall = figures["deletion"]["passes"], _wall(figures)
-    clean = [p for p in passes if not p["traced"]]
-    rate = sum(p["deleted"] for p in clean) / sum(p["seconds"] for p in clean)
+    clean = [p for p in passes if not p["traced"] and p["deleted"]]
+    rate = (
+        f"{sum(p['deleted'] for p in clean) / sum(p['seconds'] for p in clean):,.0f} runs/s" if clean else "-"
+    )
     batches = [(total, delete) for total, delete, traced in figures["deletion"]["batches"] if not traced]
     deleted = _runs(figures["before"]) - _runs(figures["after"])
     return [
         ("runs deleted with their attempts and results", f"{deleted:,} in {wall:,.0f} s ({deleted / wall:,.0f} runs/s)"),
-        (f"the same, passes without tracemalloc (all but 1 in {TRACE_EVERY})", f"{rate:,.0f} runs/s"),
+        (f"the same, passes without tracemalloc (all but 1 in {TRACE_EVERY})", rate),
         ("reconciler passes (budget 10 s each): count / longest", f"{len(passes):,} / {max(p['seconds'] for p in passes):.1f} s"),
         (f"batch of {BATCH:,} (read + delete): p50 / p95 / max", _spread([total for total, _ in batches])),
         ("its read (the expired runs' query): p50 / p95 / max", _spread([total - delete for total, delete in batches])),

@@ -95,7 +95,7 @@ _RUNS = """
                 SELECT *, CASE WHEN relaunch THEN slot - 1 + night ELSE slot + night END AS company_slot,
                     CASE kind WHEN 0 THEN 'sii.sync_documents' ELSE 'sii.sync_f29' END
                         || CASE WHEN slot = 0 THEN '_all_companies' ELSE '' END AS task_type,
-                    CASE WHEN slot = 0 THEN '' WHEN kind = 0 THEN 'sii: sync documents nightly'
+                    CASE WHEN slot > 0 THEN '' WHEN kind = 0 THEN 'sii: sync documents nightly'
                         ELSE 'sii: sync f29 nightly' END AS periodic
                 FROM (
                     SELECT i / (2 * %(companies)s) AS night, i / 2 %% %(companies)s AS slot, i %% 2 AS kind,
