@@ -94,7 +94,7 @@ bench: $(BIN)/.installed
 
 # make bench-retention: the reconciler's retention (runs_expire) over 10 million runs, in its own
 # database (sii_tasks_bench_retention, dropped at the end), while a second process times a task's
-# status and the console's pages. One table on stdout; var/bench/retention.json. About an hour.
+# status and the console's pages. One table on stdout; var/bench/retention.json. About 45 minutes.
 # `make bench-retention BENCH_ARGS=--smoke`: 20,000 runs (make test runs that).
 bench-retention: $(BIN)/.installed
 	scripts/ensure-services.sh
