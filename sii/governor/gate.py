@@ -58,19 +58,18 @@ class SiiGovernor:
     def before(self, *, surface: str) -> bool:
         """Wait for the request's turn; True when it is the probe of a paused surface.
 
-        The breaker is asked again once the turn has come: a request that queued for the pace while
-        the SII was answering must not go once it has stopped."""
+        The breaker is asked once the turn has come: a request that queued for the pace while the
+        SII was answering must not go once it has stopped; no turn is taken while it is paused."""
         while True:
-            self._admitted(surface, probe=False)  # no slot is taken while the surface is paused
             self._paced(surface)
-            verdict = self._admitted(surface, probe=True)
+            verdict = self._admitted(surface)
             if verdict is not None:
                 self._tell(None)
                 return verdict
 
     def _paced(self, surface: str) -> None:
         pace = self._config.paces[surface]
-        wait = self._store.change(f"pace:{surface}", partial(_slot, pace=pace))
+        wait = self._store.change(f"pace:{surface}", partial(slot_take, pace=pace))
         if wait >= self._config.report_after:
             self._tell(Wait("pace", surface, wait))
         if wait > 0:
@@ -85,24 +84,21 @@ class SiiGovernor:
         record = partial(_recorded, rule=rule, available=available, probe=probe)
         return self._store.change(key, record)
 
-    def _admitted(self, surface: str, *, probe: bool) -> bool | None:
-        """Once the surface may be asked: True for its probe (taken when `probe`, atomically: one
-        worker gets it), False to go; while paused, wait in place. Without `probe`, a probe's turn
-        returns None at once: the caller takes its slot first, then the probe."""
+    def _admitted(self, surface: str) -> bool | None:
+        """True for the surface's probe (taken atomically: one worker gets it), False to go; None
+        when it is paused, after waiting in place until it may be asked again (a new turn then)."""
         key, rule = f"breaker:{surface}", self._config.breaker
-        while True:
+        state, now = self._store.read(key)
+        changed, verdict = breaker_admit(state, now, rule)
+        if changed is not None:
+            verdict = self._store.change(key, partial(breaker_admit, rule=rule))
+        while verdict.kind == "paused":
+            self._pause(surface, verdict, now)
             state, now = self._store.read(key)
-            changed, verdict = breaker_admit(state, now, rule)
-            if changed is not None and not probe:
-                return None
-            if changed is not None:
-                verdict = self._store.change(key, partial(breaker_admit, rule=rule))
+            _, verdict = breaker_admit(state, now, rule)
             if verdict.kind != "paused":
-                return verdict.kind == "probe"
-            if not probe:
-                self._pause(surface, verdict, now)
-                continue
-            return None  # paused while this request waited for its slot: start over
+                return None
+        return verdict.kind == "probe"
 
     def _pause(self, surface: str, verdict: Verdict, now: float) -> None:
         if self._paused_for >= self._config.max_pause:
@@ -119,10 +115,6 @@ class SiiGovernor:
         if wait != self._told:
             self._told = wait
             self._on_wait(wait)
-
-
-def _slot(state: State, now: float, *, pace: Pace) -> tuple[State, float]:
-    return slot_take(state, now, pace)
 
 
 def _recorded(
