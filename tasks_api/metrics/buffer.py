@@ -9,6 +9,7 @@ A failed flush keeps the increments for the next one, up to MAX_KEYS series.
 import atexit
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable
 
@@ -49,7 +50,15 @@ class MetricsBuffer:
 
     def _start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="metrics-flush", daemon=True)
-        self._thread.start()
+        # Started with every signal blocked (a thread inherits its creator's mask), so a signal sent
+        # to the process lands in the main thread. A Celery pool process blocks its terminate signal
+        # there while it holds the pool's result-queue lock; delivered here instead, that signal's
+        # default action ended the process with the lock held, and the worker then hung at exit.
+        unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+        try:
+            self._thread.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
 
     def _run(self) -> None:
         pid, ticks = os.getpid(), threading.Event()  # never set: waits that ignore time.sleep's patches

@@ -171,7 +171,7 @@ def test_make_run_serves_the_contract_workflow_and_ctrl_c_stops_every_process(ma
     assert curl("-X", "DELETE", f"{web}/api/celery/tasks/{running}")["status"] == "revoked"
     assert wait_for(lambda: curl.status(running)["status"] == "REVOKED", timeout=30, interval=0.5)
 
-    assert run.ctrl_c() == 0  # make exits 0: the supervisor took the terminal's Ctrl-C
+    assert run.ctrl_c() == 0, run.output()[-3000:]  # make exits 0: the supervisor took the Ctrl-C
     time.sleep(0.5)
     assert processes_under(run.copy) == []
     log = run.output()
@@ -194,7 +194,7 @@ def test_a_sync_running_at_ctrl_c_goes_back_to_the_broker_and_completes_at_the_n
     )
     wait_for(lambda: curl.status(task_id)["status"] == "STARTED", timeout=30, interval=0.3)
 
-    assert run.ctrl_c() == 0
+    assert run.ctrl_c() == 0, run.output()[-3000:]
     assert "Restoring 1 unacknowledged message(s)" in run.output()  # the soft shutdown's hand-back
     assert "Retry in" not in run.output()
 
@@ -208,7 +208,7 @@ def test_a_sync_running_at_ctrl_c_goes_back_to_the_broker_and_completes_at_the_n
     assert done["status"] == "SUCCESS", json.dumps(
         [done, curl(f"{again.web}/api/celery/tasks/{task_id}/attempts")]
     )
-    assert again.ctrl_c() == 0
+    assert again.ctrl_c() == 0, again.output()[-3000:]
 
 
 def _printed_token(output: Path) -> str | None:

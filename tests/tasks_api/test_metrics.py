@@ -1,10 +1,12 @@
 """GET /metrics and the shared store behind it: token, text format, flushes, processes adding up."""
 
 import os
+import signal
 import threading
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -194,6 +196,23 @@ def test_the_flush_thread_flushes_by_itself_outlives_a_patched_sleep_and_restart
     buffer.add({key: 1.0})
 
     wait_for(lambda: store.read().get(key) == 2.0, timeout=10, what="a new thread's flush")
+
+
+def test_a_signal_sent_to_the_process_never_lands_in_the_flush_thread():
+    buffer = MetricsBuffer(store=redis_store)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+    buffer.add({unique_key(): 1.0})
+
+    assert buffer._thread is not None
+    assert {signal.SIGTERM, signal.SIGQUIT, signal.SIGINT} <= _blocked_in(buffer._thread)
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before  # the caller's mask is left as it was
+
+
+def _blocked_in(thread: threading.Thread) -> set[signal.Signals]:
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    mask = int(next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16)
+    return {sig for sig in signal.Signals if mask >> (sig - 1) & 1}
 
 
 def test_two_processes_add_up_and_a_child_drops_what_it_inherited():
