@@ -134,7 +134,7 @@ def launch_in_thread(api: Api) -> tuple[threading.Thread, list[Timed]]:
     return thread, done
 
 
-@pytest.mark.trials(3)
+@pytest.mark.trials(2)
 @pytest.mark.timeout(180)
 def test_a_mute_broker_fails_launches_fast_never_stalls_reads_and_launches_resume_once_it_answers(
     request, record_property, api, layout

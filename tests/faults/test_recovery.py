@@ -96,7 +96,7 @@ def test_a_postgresql_restart_mid_sync_is_not_taken_for_the_death_of_the_worker(
     assert system.synced_keys(company) == system.expected_keys(company, periods())
 
 
-@pytest.mark.trials(3)
+@pytest.mark.trials(2)
 def test_a_run_whose_worker_dies_every_time_fails_after_three_lost_deliveries(system):
     company = system.create_company()
     system.start_worker(wait=False)
@@ -171,7 +171,7 @@ def test_a_fan_out_parent_killed_mid_dispatch_launches_every_child_exactly_once(
     assert json.loads(system.wait_status(parent).result)["dispatched"] == 600
 
 
-@pytest.mark.trials(3)
+@pytest.mark.trials(2)
 def test_a_fan_out_parent_revoked_mid_dispatch_publishes_no_child_after_the_revoke(system):
     system.create_companies_without_clave(600)
     system.start_worker(SII_FANOUT_BATCH_SIZE="3")
@@ -233,7 +233,7 @@ def revoke_the_fan_out_once_it_dispatches(system) -> ManagedProcess:
     return ManagedProcess(command, system.logs / "revoker.log", name="the revoker", env=system.env).start()
 
 
-@pytest.mark.trials(3)
+@pytest.mark.trials(2)
 def test_launches_the_broker_lost_are_published_again_and_each_runs_once(system):
     first = system.create_company()
     second = system.create_company(name="Otra SpA", rut="76.354.771-K")
@@ -278,7 +278,7 @@ def test_a_retry_the_broker_lost_runs_a_grace_after_its_due_time(system):
     assert system.synced_keys(company) == system.expected_keys(company, periods())
 
 
-@pytest.mark.trials(3)
+@pytest.mark.trials(2)
 def test_a_running_sync_survives_a_redis_restart_and_runs_once(system):
     company = system.create_company()
     system.start_worker(wait=False)

@@ -15,7 +15,7 @@ from tests.processes import wait_for
 pytestmark = pytest.mark.faults
 
 
-@pytest.mark.trials(3)
+@pytest.mark.trials(2)
 def test_a_pool_process_killed_mid_sync_is_redelivered_and_the_sync_completes_once(system):
     company = system.create_company()
     system.start_worker(wait=False)
@@ -39,7 +39,7 @@ def test_a_pool_process_killed_mid_sync_is_redelivered_and_the_sync_completes_on
     assert (compras["total"], compras["unchanged"]) == (len(expected["compras"]), saved_before_kill)
 
 
-@pytest.mark.trials(3)
+@pytest.mark.trials(2)
 def test_a_worker_warm_shut_down_mid_sync_finishes_it_and_a_new_worker_runs_nothing_twice(system):
     company = system.create_company()
     worker = system.start_worker(wait=False)
@@ -60,7 +60,7 @@ def test_a_worker_warm_shut_down_mid_sync_finishes_it_and_a_new_worker_runs_noth
     assert system.simulator.requests_to(LOGIN) == 1
 
 
-@pytest.mark.trials(3)
+@pytest.mark.trials(2)
 def test_the_worker_survives_a_postgresql_restart_and_the_next_launch_succeeds(system):
     company = system.create_company()
     worker = system.start_worker(wait=False)
@@ -80,7 +80,7 @@ def test_the_worker_survives_a_postgresql_restart_and_the_next_launch_succeeds(s
     assert TaskLaunch.objects.using(system.db).count() == 2
 
 
-@pytest.mark.trials(3)
+@pytest.mark.trials(2)
 def test_a_launch_published_before_a_redis_crash_survives_in_the_append_only_file_and_runs(system):
     company = system.create_company()
     task_id = system.launch("sii.sync_documents", company_id=str(company.pk), **MONTHS)  # no worker yet
