@@ -2,44 +2,14 @@
 pauses every sync while one probe at a time tests the SII."""
 
 import pytest
-from django.conf import settings
 
-from config.celery import app as celery_app
 from support.waits import scaled, wait_for
 from tasks_api.models import RunAttempt
-from tests.conftest import redis_broker_database
 from tests.factories import CompanyFactory
-from tests.processes import WorkerProcess, worker_env
 from tests.runs import finished, launch
 
 RCV = "/consdcvinternetui/"
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def workers(served_simulator, tmp_path):
-    """Start workers of their own (on a broker database no other worker consumes) with `env`."""
-    started: list[WorkerProcess] = []
-
-    def start(count: int, concurrency: int, **env: str) -> list[WorkerProcess]:
-        for number in range(count):
-            extra = {"CELERY_BROKER_URL": celery_app.conf.broker_url, **env}
-            environment = worker_env(
-                database=settings.DATABASES["default"], simulator_url=served_simulator[1], extra=extra
-            )
-            log = tmp_path / f"worker-{number}.log"
-            node = f"governor-{number}@%h"
-            started.append(WorkerProcess(env=environment, log_path=log, concurrency=concurrency, node=node))
-        for worker in started:
-            worker.wait_ready(celery_app)
-        return started
-
-    with redis_broker_database(9):
-        try:
-            yield start
-        finally:
-            for worker in started:
-                worker.stop()
 
 
 def test_two_worker_processes_keep_one_pace_to_the_sii_together(workers, live_simulator):
