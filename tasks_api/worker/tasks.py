@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from celery import Task, shared_task
+from celery.app.task import X_DEATH_HEADERS
 from celery.exceptions import Ignore, Retry
 from celery.worker import state as worker_state
 from django.conf import settings
@@ -136,6 +137,11 @@ class RecordedTask(Task):
         # join the fan-out's children (the router's queue decides a delayed message's key).
         queues = self.app.amqp.queues.values()
         kwargs.setdefault("queue", delivered_queue(delivery_info=self.request.delivery_info, queues=queues))
+        if "headers" in kwargs:
+            # Passed on from this delivery, minus RabbitMQ's record of its trip through the delayed
+            # queues: a message carrying it through them again is taken for a dead-letter cycle
+            # and never delivered (celery#9867). Celery's own retry strips it; given headers replace that.
+            kwargs["headers"] = {k: v for k, v in kwargs["headers"].items() if k not in X_DEATH_HEADERS}
         try:
             return super().retry(*args, **kwargs)
         except Retry as signal:

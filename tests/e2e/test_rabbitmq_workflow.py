@@ -147,6 +147,19 @@ def test_an_on_demand_runs_retry_comes_back_to_the_on_demand_queue(http, control
     assert TaskLaunch.objects.get(task_id=task_id).retries == 1
 
 
+def test_a_run_that_retries_twice_through_the_delayed_queues_is_delivered_a_third_time(http):
+    company = CompanyFactory(subscribed=True)
+
+    with company_busy(company):  # each delivery retries after a countdown: RabbitMQ's delayed queues
+        task_id = launch(http, company_id=str(company.pk))
+        wait_for(
+            lambda: TaskLaunch.objects.get(task_id=task_id).retries >= 2, timeout=60, what="a second retry"
+        )
+    body = poll(http, task_id, timeout=60)
+
+    assert body["status"] == "SUCCESS", body["traceback"]
+
+
 def test_an_on_demand_sync_starts_before_the_fan_out_children_queued_ahead_of_it(http, live_simulator):
     for _ in range(CHILDREN):
         CompanyFactory(subscribed=True)
