@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 import httpx
 from celery import current_app
@@ -56,6 +57,16 @@ def failed_run(company=None):
         "Traceback (most recent call last):\n  boom",
     )
     return launch
+
+
+def launched_days_ago(*, days_ago: float, now: datetime, status: str = "SUCCESS", **fields) -> TaskLaunch:
+    """A run (TaskLaunchFactory `fields`) launched `days_ago` days before `now` that ended
+    `status` (PENDING: it never started)."""
+    run = TaskLaunchFactory(**fields)
+    if status != "PENDING":
+        delivered(run, status)
+    TaskLaunch.objects.filter(pk=run.pk).update(created_at=now - timedelta(days=days_ago))
+    return run
 
 
 def launch(task_type: str, **params) -> str:

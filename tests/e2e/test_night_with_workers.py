@@ -1,17 +1,15 @@
 """What a night relies on, with real worker processes: a company's SII session shared by every
 worker, its data's freshness recorded by its syncs, and old runs deleted by the reconciler."""
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 
 from config.celery import app as celery_app
 from sii.selectors_freshness import DOCUMENT_SURFACES, company_freshness
-from support.waits import scaled, wait_for
+from support.waits import wait_for
 from tasks_api.models import RunAttempt, TaskLaunch
-from tests.factories import CompanyFactory, TaskLaunchFactory
-from tests.runs import delivered, finished, launch
+from tests.factories import CompanyFactory
+from tests.runs import finished, launch, launched_days_ago
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -42,21 +40,15 @@ def test_the_reconciler_on_a_worker_deletes_runs_past_the_retention_and_keeps_ea
 ):
     workers(1, concurrency=1, TASKS_API_RETENTION_DAYS="90")
     company = CompanyFactory()
-    old, latest = (_finished_run(company_id=company.pk, days_ago=days) for days in (120, 100))
+    now = timezone.now()
+    old, latest = (launched_days_ago(days_ago=days, now=now, subject_id=company.pk) for days in (120, 100))
 
     celery_app.send_task("tasks_api.reconcile_runs")
 
     wait_for(
         lambda: not TaskLaunch.objects.filter(pk=old.pk).exists(),
-        timeout=scaled(60),
+        timeout=60,
         what="the reconciler to delete the old run",
     )
     assert not RunAttempt.objects.filter(run_id=old.pk).exists()
     assert TaskLaunch.objects.filter(pk=latest.pk).exists()
-
-
-def _finished_run(*, company_id, days_ago: int) -> TaskLaunch:
-    run = TaskLaunchFactory(task_type="sii.sync_documents", subject_id=company_id)
-    delivered(run, "SUCCESS")
-    TaskLaunch.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
-    return run

@@ -12,8 +12,8 @@ from django_celery_results.models import TaskResult
 
 from tasks_api.models import IdempotencyKey, RunAttempt, TaskLaunch
 from tasks_api.services.retention import runs_expire
-from tests.factories import TaskLaunchFactory, UserFactory
-from tests.runs import delivered
+from tests.factories import UserFactory
+from tests.runs import launched_days_ago
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()
@@ -24,11 +24,9 @@ def run(
     *, days_ago: float, status: str = "SUCCESS", subject=COMPANY, task_type="sii.sync_documents", **fields
 ):
     """A run launched `days_ago` days ago that ended `status` (PENDING: it never started)."""
-    launch = TaskLaunchFactory(task_type=task_type, subject_id=subject, **fields)
-    if status != "PENDING":
-        delivered(launch, status)
-    TaskLaunch.objects.filter(pk=launch.pk).update(created_at=NOW - timedelta(days=days_ago))
-    return launch
+    return launched_days_ago(
+        days_ago=days_ago, now=NOW, status=status, task_type=task_type, subject_id=subject, **fields
+    )
 
 
 def kept(*launches) -> set[str]:
