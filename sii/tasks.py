@@ -91,14 +91,15 @@ class SiiSyncTask(SiiTask):
     def _retry_when_back(self, exc: SiiPaused) -> Exception:
         """The SII is down for every sync of a surface: try again about when its next probe goes."""
         headers = dict(self.request.headers or {})
-        since = float(headers.get(PAUSED_SINCE_HEADER, exc.since))
+        # When this run first found the SII paused, on this worker's clock (exc.since is Redis's).
+        since = float(headers.get(PAUSED_SINCE_HEADER, time.time()))
         exc.args = (f"waiting: {wait_text(Wait('paused', exc.surface, 0, exc.since))}",)
         if time.time() - since > settings.SII_PAUSE_MAX_SECONDS:
             hours = round((time.time() - since) / 3600, 1)
             return SiiUnavailable(f"{exc.args[0]}; gave up after waiting {hours} hours")
         headers |= {PAUSES_HEADER: int(headers.get(PAUSES_HEADER, 0)) + 1, PAUSED_SINCE_HEADER: since}
         # Spread over the next minute after the probe: the first back need not all start at once.
-        countdown = max(exc.until - time.time(), 1) + random.uniform(0, settings.SII_PAUSE_WAIT_SECONDS)
+        countdown = max(exc.retry_in, 1) + random.uniform(0, settings.SII_PAUSE_WAIT_SECONDS)
         return self.retry(exc=exc, countdown=countdown, max_retries=self.request.retries + 1, headers=headers)
 
     def report_sii_wait(self, wait: Wait | None) -> None:

@@ -36,8 +36,10 @@ class SiiPaused(SiiTransientError):
     """The SII has been unavailable on one surface: the governor's breaker holds every request to it
     until a probe gets an answer, and this sync waited as long as it may in place."""
 
-    def __init__(self, *, surface: str, since: float, until: float) -> None:
-        self.surface, self.since, self.until = surface, since, until
+    def __init__(self, *, surface: str, since: float, until: float, retry_in: float) -> None:
+        # `since` and `until` are on the governor's clock (Redis's); `retry_in`, seconds, on none:
+        # the caller's own clock may differ from it.
+        self.surface, self.since, self.until, self.retry_in = surface, since, until, retry_in
         opened = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         super().__init__(f"the SII ({surface}) has been unavailable since {opened}")
 

@@ -103,7 +103,9 @@ class SiiGovernor:
     def _pause(self, surface: str, verdict: Verdict, now: float) -> None:
         if self._paused_for >= self._config.max_pause:
             self._tell(None)
-            raise SiiPaused(surface=surface, since=verdict.since, until=verdict.until)
+            raise SiiPaused(
+                surface=surface, since=verdict.since, until=verdict.until, retry_in=verdict.until - now
+            )
         if self._told is None or self._told.kind != "paused":
             self._tell(Wait("paused", surface, verdict.until - now, verdict.since))
         step = min(max(verdict.until - now, 0.05), PAUSE_POLL_SECONDS)
